@@ -1,0 +1,68 @@
+"""The one place settings live: environment variables, with safe defaults.
+
+Every setting reads `WORKSAMPLE_<NAME>` except the conventional
+`DATABASE_URL`, `REDIS_URL` and `DOCKER_HOST`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-not-secret"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Platform settings. Construct through `get_settings()` so there is one."""
+
+    model_config = SettingsConfigDict(env_prefix="WORKSAMPLE_", extra="ignore")
+
+    env: str = Field("development", description="development | production; production refuses the default secret")
+    data_dir: Path = Field(Path("var"), description="Workspaces, artifacts, logs, reports and the SQLite file")
+    tasks_dir: Path = Field(REPO_ROOT / "tasks", description="The task catalog: one folder per task")
+    secret_key: str = Field(DEV_SECRET, description="Signs cookies; must be set outside development")
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DATABASE_URL", "WORKSAMPLE_DATABASE_URL"),
+        description="SQLAlchemy URL; default a SQLite file under the data dir",
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("REDIS_URL", "WORKSAMPLE_REDIS_URL"),
+        description="Redis for the job queue; unset means `worksample up` starts its own",
+    )
+    docker_host: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DOCKER_HOST", "WORKSAMPLE_DOCKER_HOST"),
+        description="Docker engine address; default the local socket",
+    )
+    image_prefix: str = Field("worksample", description="Repository name prefix of the sandbox images")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL printed in invite links")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.env != "development" and self.secret_key == DEV_SECRET:
+            raise ValueError("WORKSAMPLE_SECRET_KEY must be set when WORKSAMPLE_ENV is not development")
+        return self
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        """The data dir as an absolute path (created on first use)."""
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or the default SQLite file under the data dir."""
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'worksample.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
