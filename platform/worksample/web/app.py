@@ -1,0 +1,24 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from worksample import __version__
+from worksample.health import health
+
+
+def create_app() -> FastAPI:
+    """Build the app. Route handlers stay short and never block the event loop."""
+    app = FastAPI(title="worksample", version=__version__)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        """Database, Redis and Docker engine status: 200 when all ok, else 503."""
+        status = await run_in_threadpool(health)
+        ok = all(v == "ok" for v in status.values())
+        return JSONResponse({"ok": ok, **status}, status_code=200 if ok else 503)
+
+    return app
