@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from worksample import __version__
 from worksample.health import health
+from worksample.web.routes import routers
 
 
 def create_app() -> FastAPI:
@@ -21,4 +22,6 @@ def create_app() -> FastAPI:
         ok = all(v == "ok" for v in status.values())
         return JSONResponse({"ok": ok, **status}, status_code=200 if ok else 503)
 
+    for router in routers():
+        app.include_router(router)
     return app
