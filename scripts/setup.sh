@@ -19,6 +19,7 @@ missing_packages() {
   command -v debootstrap >/dev/null || pkgs+=(debootstrap)
   command -v mkfs.ext4 >/dev/null || pkgs+=(e2fsprogs)
   command -v chromium >/dev/null || pkgs+=(chromium)
+  command -v docker-compose >/dev/null || pkgs+=(docker-compose)
   python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
   echo "${pkgs[@]:-}"
 }
