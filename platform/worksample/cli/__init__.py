@@ -8,7 +8,12 @@ import typer
 
 from worksample.errors import WorksampleError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="worksample: work samples for AI engineers")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="worksample: work samples for AI engineers",
+)
 
 # Each module exposes a typer app mounted under its name (alphabetical).
 from worksample.cli import images as _images  # noqa: E402
