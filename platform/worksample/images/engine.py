@@ -1,0 +1,114 @@
+"""The Docker calls image building needs, in one place.
+
+Besides `sandbox/`, this is the only module that imports `docker`: images
+are made through the Docker API (import, build, a short probe container).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Iterator
+
+import docker
+from docker.errors import APIError, BuildError, DockerException, ImageNotFound
+
+from worksample.errors import DockerUnavailable, WorksampleError
+
+_HINT = "start it with `make up` or `dockerd`, or set DOCKER_HOST"
+
+
+class ImageBuildFailed(WorksampleError):
+    """`docker build` or `docker import` of a sandbox image failed."""
+
+
+def connect(client: docker.DockerClient | None = None) -> docker.DockerClient:
+    """A Docker client that answers, or DockerUnavailable saying what to run."""
+    try:
+        client = client or docker.from_env(timeout=600)
+        client.ping()
+    except DockerException as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DockerUnavailable(f"the Docker engine is not reachable ({first}); {_HINT}") from None
+    return client
+
+
+def image_exists(client: docker.DockerClient, ref: str) -> bool:
+    """Whether the engine has an image by this tag or id."""
+    try:
+        client.api.inspect_image(ref)
+    except ImageNotFound:
+        return False
+    return True
+
+
+def image_id(client: docker.DockerClient, ref: str) -> str | None:
+    """The image's id (sha256:…), or None when the engine does not have it."""
+    try:
+        return client.api.inspect_image(ref)["Id"]
+    except ImageNotFound:
+        return None
+
+
+def image_size(client: docker.DockerClient, ref: str) -> int:
+    """The image's size in bytes, including its parents."""
+    return int(client.api.inspect_image(ref)["Size"])
+
+
+def import_rootfs(client: docker.DockerClient, tarball: Path, ref: str, changes: list[str]) -> None:
+    """`docker import` a root filesystem tarball as `ref`."""
+    repository, tag = ref.rsplit(":", 1)
+    try:
+        out = client.api.import_image_from_file(str(tarball), repository=repository, tag=tag, changes=changes)
+    except APIError as exc:
+        raise ImageBuildFailed(f"docker import of {ref} failed: {exc.explanation or exc}") from None
+    if "error" in str(out).lower() and not image_exists(client, ref):
+        raise ImageBuildFailed(f"docker import of {ref} failed: {out}")
+
+
+def build(
+    client: docker.DockerClient, context: IO[bytes], ref: str, buildargs: dict[str, str],
+    labels: dict[str, str], log: IO[str],
+) -> None:
+    """`docker build` a tar context as `ref` with no network, logging to `log`."""
+    stream = client.api.build(
+        fileobj=context, custom_context=True, encoding=None, tag=ref, buildargs=buildargs,
+        labels=labels, network_mode="none", rm=True, forcerm=True, pull=False, decode=True,
+    )
+    last = ""
+    for chunk in _chunks(stream, ref):
+        if "stream" in chunk:
+            log.write(chunk["stream"])
+            last = chunk["stream"].strip() or last
+        if "error" in chunk:
+            log.write(chunk["error"] + "\n")
+            raise ImageBuildFailed(f"building {ref} failed: {chunk['error'].strip()} (log: {log.name})")
+    if not image_exists(client, ref):
+        raise ImageBuildFailed(f"building {ref} produced no image; last output: {last} (log: {log.name})")
+
+
+def _chunks(stream: Iterator[dict], ref: str) -> Iterator[dict]:
+    try:
+        yield from stream
+    except (APIError, BuildError) as exc:
+        raise ImageBuildFailed(f"building {ref} failed: {exc}") from None
+
+
+def probe_python(client: docker.DockerClient, ref: str, labels: dict[str, str]) -> dict:
+    """Run the image's python3 once (no network) and report version, libc, arch.
+
+    The wheelhouse is downloaded for exactly this interpreter and C library.
+    """
+    script = (
+        "import json,platform,sys;"
+        "print(json.dumps({'version':platform.python_version(),"
+        "'libc':platform.libc_ver(),'machine':platform.machine(),'abiflags':sys.abiflags}))"
+    )
+    try:
+        out = client.containers.run(
+            ref, ["python3", "-c", script], remove=True, network_mode="none", user="1000",
+            labels={**labels, "worksample.role": "probe"}, entrypoint=[],
+        )
+    except DockerException as exc:
+        raise ImageBuildFailed(f"{ref}: could not run python3 in it: {exc}") from None
+    return json.loads(out.decode().strip().splitlines()[-1])
