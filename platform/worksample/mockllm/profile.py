@@ -1,0 +1,188 @@
+"""The mock's profile: models and prices, limits, budget, latency, faults, incidents.
+
+A profile is YAML validated by pydantic models with `extra="forbid"`, so a typo
+is an error rather than a silently ignored key. `load_profile` is the one entry
+point; the task validator reuses it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# Faults a profile can ask for. The first five apply to every POST endpoint;
+# the content faults apply to chat completions; the stream faults only to
+# chat completions with `stream: true` (a non-streaming request that draws one
+# gets no fault, so the draw sequence stays the same either way).
+TRANSPORT_FAULTS = ("server_error", "overloaded", "bad_gateway", "timeout", "reset")
+CONTENT_FAULTS = ("malformed_json", "truncated", "content_filter")
+STREAM_FAULTS = ("stream_cut", "stream_error")
+FaultKind = Literal[
+    "server_error", "overloaded", "bad_gateway", "timeout", "reset",
+    "malformed_json", "truncated", "content_filter", "stream_cut", "stream_error",
+]
+
+DAY_S = 86_400.0
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; `str()` is `"<path>: <dotted.key>: <message>"`."""
+
+    def __init__(self, path: str | Path, key: str, message: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.message = message
+        super().__init__(f"{self.path}: {key}: {message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """One model the mock serves, with its prices in USD per million tokens."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+    input_per_mtok: float = Field(ge=0, le=10_000)
+    output_per_mtok: float = Field(ge=0, le=10_000)
+    context_window: int = Field(default=128_000, ge=16, le=10_000_000)
+    kind: Literal["chat", "embedding"] = "chat"
+    dimensions: int = Field(default=256, ge=1, le=8192, description="embedding models only")
+
+
+class RateLimits(_Strict):
+    """Per-key token buckets: requests and tokens per minute."""
+
+    rpm: int = Field(gt=0, le=10_000_000)
+    tpm: int = Field(gt=0, le=1_000_000_000)
+
+
+class Latency(_Strict):
+    """Injected latency, log-normal with this median and 95th percentile; 0 turns it off."""
+
+    p50_ms: float = Field(ge=0, le=600_000)
+    p95_ms: float = Field(ge=0, le=600_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Latency:
+        if self.p95_ms < self.p50_ms:
+            raise ValueError("p95_ms must be >= p50_ms")
+        return self
+
+
+class Fault(_Strict):
+    """One fault kind and the probability that a request draws it."""
+
+    kind: FaultKind
+    rate: float = Field(ge=0, le=1)
+    stall_s: float | None = Field(default=None, gt=0, le=3600, description="timeout only: how long the body stalls")
+
+    @model_validator(mode="after")
+    def _stall_only_for_timeout(self) -> Fault:
+        if self.stall_s is not None and self.kind != "timeout":
+            raise ValueError("stall_s applies only to kind: timeout")
+        return self
+
+
+class Incident(_Strict):
+    """A window on the run's clock (seconds since the server started)."""
+
+    kind: Literal["outage", "rate_limit_storm"]
+    start_s: float = Field(ge=0, le=DAY_S)
+    duration_s: float = Field(gt=0, le=DAY_S)
+    rpm: int | None = Field(default=None, gt=0, le=10_000_000)
+    tpm: int | None = Field(default=None, gt=0, le=1_000_000_000)
+
+    @model_validator(mode="after")
+    def _limits_match_kind(self) -> Incident:
+        if self.kind == "rate_limit_storm" and self.rpm is None and self.tpm is None:
+            raise ValueError("a rate_limit_storm needs rpm or tpm")
+        if self.kind == "outage" and (self.rpm is not None or self.tpm is not None):
+            raise ValueError("an outage takes no rpm/tpm")
+        return self
+
+
+class Profile(_Strict):
+    """A whole profile. Every key but `models` is optional; absent means off."""
+
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    models: list[ModelSpec] = Field(min_length=1)
+    rate_limits: RateLimits | None = None
+    budget_usd: float | None = Field(default=None, ge=0, le=1_000_000)
+    latency: Latency | None = None
+    faults: list[Fault] = Field(default_factory=list)
+    incidents: list[Incident] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        ids = [m.id for m in self.models]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate model id in models: {sorted({i for i in ids if ids.count(i) > 1})}")
+        kinds = [f.kind for f in self.faults]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each fault kind may appear once in faults")
+        total = sum(f.rate for f in self.faults)
+        if total > 1 + 1e-9:
+            raise ValueError(f"fault rates sum to {total:.4g}, above 1")
+        return self
+
+    def model_ids(self) -> list[str]:
+        """The model ids in profile order (cheapest first by convention)."""
+        return [m.id for m in self.models]
+
+    def model(self, model_id: str) -> ModelSpec | None:
+        """The model with this id, or None."""
+        for spec in self.models:
+            if spec.id == model_id:
+                return spec
+        return None
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "(document)"
+
+
+def _error_key(err: dict) -> str:
+    # Errors raised by a model validator carry the location of that model;
+    # name the list itself for the cross-field checks on the whole profile.
+    loc = tuple(err.get("loc", ()))
+    msg = str(err.get("msg", ""))
+    if not loc:
+        if "fault" in msg:
+            return "faults"
+        if "model id" in msg:
+            return "models"
+    return _dotted(loc)
+
+
+def parse_profile(data: object, path: str | Path = "<profile>") -> Profile:
+    """Validate already-parsed YAML/JSON data; raises ProfileError naming the first bad key."""
+    if not isinstance(data, dict):
+        raise ProfileError(path, "(document)", "a profile must be a mapping")
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            message = "unknown key"
+        raise ProfileError(path, _error_key(err), message) from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile file; raises ProfileError(path, key, message)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(path, "(file)", f"cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ProfileError(path, "(document)", f"invalid YAML{where}") from None
+    return parse_profile(data, path)

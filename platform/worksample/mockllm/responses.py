@@ -1,0 +1,198 @@
+"""Sending answers: headers on every response, errors, completions, streams, faults.
+
+Every method that ends a response writes the call-log line first (through
+`MockServer.log_call`), then sends the last byte: the log is never behind
+what a client has seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from worksample.mockllm import wire
+from worksample.mockllm.wire import ApiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from worksample.mockllm.chat import Reply
+    from worksample.mockllm.plan import Draw
+    from worksample.mockllm.server import Exchange, MockServer
+    from worksample.mockllm.validation import ChatRequest
+
+# Pacing a stream below this many seconds per event is not worth a sleep each.
+_MIN_GAP_S = 0.002
+_TRANSPORT_ERRORS = {
+    "server_error": (500, "The server had an error while processing your request. Sorry about that!"),
+    "overloaded": (503, "The engine is currently overloaded, please try again later."),
+}
+
+
+class Responder:
+    """Builds and sends responses for one MockServer."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+
+    def _headers(self, ex: Exchange, content_type: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+        server = self.server
+        view: dict = {}
+        authorised = ex.key and (not server.keys or ex.key in server.keys)
+        if authorised and server.profile.rate_limits is not None:
+            view = server.key_limits(ex.key).headers(time.monotonic(), server.storm_now())
+        headers = [content_type, (b"x-request-id", ex.request_id.encode()), (b"openai-version", b"2020-10-01"),
+                   (b"openai-processing-ms", str(int((time.monotonic() - ex.t0) * 1000)).encode())]
+        headers += wire.rate_limit_headers(view)
+        return headers
+
+    async def raw(self, send, status: int, body: bytes) -> None:
+        """An unlogged JSON response (the readiness probe)."""
+        await send({"type": "http.response.start", "status": status, "headers": [wire.JSON_TYPE]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _finish(self, ex: Exchange, send, status: int, headers: list, body: bytes) -> None:
+        ex.status = status
+        self.server.log_call(ex)
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def error(self, ex: Exchange, send, err: ApiError) -> None:
+        """An error body; rate limits add retry-after and retry-after-ms."""
+        if err.fault is not None:
+            ex.fault = err.fault
+        headers = self._headers(ex, wire.JSON_TYPE)
+        if err.retry_after_s is not None:
+            ex.retry_after_s = err.retry_after_s
+            headers += wire.retry_headers(err.retry_after_s)
+        await self._finish(ex, send, err.status, headers, err.body())
+
+    async def models(self, ex: Exchange, send, model_id: str) -> None:
+        """GET /v1/models and /v1/models/{id}."""
+        created = 1_700_000_000
+        objs = [{"id": m.id, "object": "model", "created": created, "owned_by": "worksample"} for m in self.server.profile.models]
+        if model_id:
+            match = [o for o in objs if o["id"] == model_id]
+            if not match:
+                raise ApiError(404, f"The model `{model_id[:200]}` does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found")
+            body = wire.dumps(match[0])
+        else:
+            body = wire.dumps({"object": "list", "data": objs})
+        await self._finish(ex, send, 200, self._headers(ex, wire.JSON_TYPE), body)
+
+    async def transport_fault(self, ex: Exchange, send, draw: Draw) -> bool:
+        """Answer with an injected transport fault; False when `draw` has none."""
+        fault = draw.fault
+        if fault in _TRANSPORT_ERRORS:
+            await asyncio.sleep(draw.latency_s)
+            status, message = _TRANSPORT_ERRORS[fault]
+            await self.error(ex, send, ApiError(status, message, "server_error", None, None))
+        elif fault == "bad_gateway":
+            await asyncio.sleep(draw.latency_s)
+            await self._finish(ex, send, 502, self._headers(ex, wire.HTML_TYPE), wire.BAD_GATEWAY_HTML)
+        elif fault == "timeout":
+            await self._stall(ex, send, draw)
+        elif fault == "reset":
+            await asyncio.sleep(draw.latency_s)
+            ex.status = 0  # no HTTP response at all
+            self.server.log_call(ex)
+            await _reset(send, started=False)
+        else:
+            return False
+        return True
+
+    async def _stall(self, ex: Exchange, send, draw: Draw) -> None:
+        """Headers go out, then the body never comes until the client gives up."""
+        await asyncio.sleep(draw.latency_s)
+        ex.status = 200
+        self.server.log_call(ex)
+        await send({"type": "http.response.start", "status": 200, "headers": self._headers(ex, wire.JSON_TYPE)})
+        await send({"type": "http.response.body", "body": b"", "more_body": True})
+        try:
+            await asyncio.wait_for(_until_disconnect(ex.receive), draw.stall_s)
+        except TimeoutError:
+            pass
+        await _reset(send)
+
+    async def completion(self, ex: Exchange, send, req: ChatRequest, reply: Reply, storm) -> None:
+        """A whole chat.completion."""
+        body = wire.completion(_completion_id(ex), int(ex.ts), req.model, reply.content, reply.calls, reply.finish,
+                               wire.usage(ex.prompt_tokens, ex.completion_tokens))
+        await self._finish(ex, send, 200, self._headers(ex, wire.JSON_TYPE), body)
+
+    async def embeddings(self, ex: Exchange, send, model: str, data: list, storm) -> None:
+        """An embeddings list."""
+        body = wire.dumps({"object": "list", "data": data, "model": model,
+                           "usage": {"prompt_tokens": ex.prompt_tokens, "total_tokens": ex.prompt_tokens}})
+        await self._finish(ex, send, 200, self._headers(ex, wire.JSON_TYPE), body)
+
+    async def stream(self, ex: Exchange, send, req: ChatRequest, reply: Reply, latency: float, storm) -> None:
+        """An SSE stream; `stream_cut` drops the connection midway, `stream_error` sends an error event."""
+        events = _stream_events(ex, req, reply)
+        fault = ex.fault
+        cut = None
+        if fault in ("stream_cut", "stream_error"):
+            cut = max(1, len(events) // 2)  # after the role chunk and some content
+            events = events[:cut]
+        ex.status = 200
+        await asyncio.sleep(latency * 0.3)  # time to first token
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": self._headers(ex, wire.SSE_TYPE) + [(b"cache-control", b"no-cache")]})
+        gap = latency * 0.7 / max(len(events), 1)
+        if gap >= _MIN_GAP_S:
+            for event in events[:-1]:
+                await send({"type": "http.response.body", "body": event, "more_body": True})
+                await asyncio.sleep(gap)
+            events = events[-1:]
+        body = b"".join(events)
+        if fault == "stream_cut":
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+            self.server.log_call(ex)
+            await _reset(send)
+            return
+        if fault == "stream_error":
+            body += wire.sse({"error": {"message": "The server had an error while processing your request. Sorry about that!",
+                                        "type": "server_error", "param": None, "code": None}})
+        self.server.log_call(ex)
+        await send({"type": "http.response.body", "body": body})
+
+
+def _completion_id(ex: Exchange) -> str:
+    return "chatcmpl-" + ex.request_id[4:28]
+
+
+def _stream_events(ex: Exchange, req: ChatRequest, reply: Reply) -> list[bytes]:
+    """All SSE events of a stream, ending with the usage chunk (if asked) and [DONE]."""
+    cid, created, model, usage = _completion_id(ex), int(ex.ts), req.model, req.include_usage
+    events = [wire.chunk(cid, created, model, {"role": "assistant", "content": "", "refusal": None}, None, usage)]
+    for piece in wire.split_text(reply.content or ""):
+        events.append(wire.chunk(cid, created, model, {"content": piece}, None, usage))
+    for i, (call_id, name, args) in enumerate(reply.calls):
+        head = {"index": i, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+        events.append(wire.chunk(cid, created, model, {"tool_calls": [head]}, None, usage))
+        for piece in wire.split_text(args, 24):
+            events.append(wire.chunk(cid, created, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}, None, usage))
+    events.append(wire.chunk(cid, created, model, {}, reply.finish, usage))
+    if usage:
+        events.append(wire.usage_chunk(cid, created, model, wire.usage(ex.prompt_tokens, ex.completion_tokens)))
+    events.append(wire.SSE_DONE)
+    return events
+
+
+async def _until_disconnect(receive) -> None:
+    if receive is None:
+        await asyncio.Event().wait()
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _reset(send, started: bool = True) -> None:
+    from worksample.mockllm.server import abort_connection
+
+    if abort_connection(send):
+        await asyncio.sleep(0)  # let the server see the connection is gone
+        return
+    # A server without a transport to abort (in-process tests): end the body early.
+    if not started:
+        await send({"type": "http.response.start", "status": 200, "headers": [wire.JSON_TYPE]})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

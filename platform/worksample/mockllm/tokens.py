@@ -1,0 +1,79 @@
+"""Token counting with a real BPE vocabulary (o200k_base), shipped offline.
+
+`bpe-openai` wheels bundle the o200k_base vocabulary, so the mock counts
+tokens the way the real API does for current models, with no download at run
+time. The same counter is used for limits, usage and cost. Chat prompts are
+counted with the usual chat framing: 3 tokens per message plus role, name and
+content, plus 3 to prime the reply, plus the JSON of tools and schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+
+ENCODING = "o200k_base"
+PER_MESSAGE = 3
+REPLY_PRIMING = 3
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    # The Rust backend directly: the tiktoken-style wrapper copies the whole
+    # vocabulary into a Python dict, which costs memory we do not need.
+    with _lock:
+        from bpe_openai import _bindings
+
+        return _bindings.tokenizer_for_encoding(ENCODING)
+
+
+def warm_up() -> None:
+    """Load the vocabulary now (about half a second) rather than on the first request."""
+    _tokenizer()
+
+
+def count(text: str) -> int:
+    """Number of tokens in `text`."""
+    if not text:
+        return 0
+    return _tokenizer().count(text)
+
+
+def encode(text: str) -> list[int]:
+    """Token ids of `text`."""
+    return _tokenizer().encode(text) if text else []
+
+
+def truncate(text: str, max_tokens: int) -> str:
+    """The longest prefix of `text` that is at most `max_tokens` tokens."""
+    ids = encode(text)
+    if len(ids) <= max_tokens:
+        return text
+    tok = _tokenizer()
+    # A cut can split a multi-byte character; step back until it decodes.
+    for end in range(max(max_tokens, 0), max(max_tokens - 4, -1), -1):
+        try:
+            return tok.decode(ids[:end])
+        except Exception:  # noqa: BLE001 - the backend raises on invalid UTF-8
+            continue
+    return ""
+
+
+def count_messages(messages: list[dict], tools: list | None = None, schema: dict | None = None) -> int:
+    """Prompt tokens of a chat request: framed messages plus tool and schema JSON."""
+    total = REPLY_PRIMING
+    for message in messages:
+        total += PER_MESSAGE + count(str(message.get("role", "")))
+        total += count(message.get("content") or "")
+        if message.get("name"):
+            total += 1 + count(str(message["name"]))
+        if message.get("tool_calls"):
+            total += count(json.dumps(message["tool_calls"], separators=(",", ":")))
+    if tools:
+        total += count(json.dumps(tools, separators=(",", ":")))
+    if schema:
+        total += count(json.dumps(schema, separators=(",", ":")))
+    return total
