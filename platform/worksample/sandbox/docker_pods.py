@@ -1,0 +1,251 @@
+"""The Docker backend: a pod is a mock container plus a workload joined to its network namespace.
+
+`create_pod` reads as its steps: host dirs, images, containers, mock listening,
+workload started. Anything that fails on the way removes what was made, so a
+failed create leaves no container, mount or directory behind.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterable
+
+import docker.errors
+
+from worksample.errors import DockerUnavailable, WorksampleError
+from worksample.sandbox import engine, files, hardening, layout, streams
+from worksample.sandbox.backend import ExecResult, OutputSink, Pod, PodBackend, PodInfo
+from worksample.sandbox.spec import (
+    LABEL_DEADLINE,
+    LABEL_POD,
+    LABEL_POD_DIR,
+    LABEL_ROLE,
+    MOCK_PORT,
+    Mount,
+    PodSpec,
+    new_pod_id,
+)
+
+MOCK_READY_TIMEOUT = 30.0
+# 127.0.0.1:8080 in /proc/net/tcp notation, state 0A = LISTEN
+_LISTEN_ENTRY = f"0100007F:{MOCK_PORT:04X}"
+
+
+class PodStartError(WorksampleError):
+    """A pod's container did not come up; the message carries the container's last log lines."""
+
+
+def container_name(pod_id: str, role: str) -> str:
+    """Containers are named by pod and role, so every call can address them without stored ids."""
+    return f"ws-{pod_id}-{role}"
+
+
+def ignore_gone(exc: docker.errors.APIError) -> None:
+    """Accept 404 (already gone) and 409 (already stopped / being removed); re-raise anything else."""
+    if exc.status_code not in (404, 409):
+        raise exc
+
+
+class DockerPods(PodBackend):
+    """Pods on the local (or DOCKER_HOST) Docker engine."""
+
+    @engine.translate_errors
+    def create_pod(self, spec: PodSpec) -> Pod:
+        """Create and start a hardened pod; see PodBackend.create_pod."""
+        pod_id = new_pod_id()
+        pod_dir = layout.make_pod_dir(pod_id)
+        pod = Pod(id=pod_id, dir=pod_dir, containers={}, api_key=spec.mock.api_key,
+                  deadline=spec.deadline(), workspace=spec.workspace or pod_dir / "workspace",
+                  ephemeral_workspace=spec.workspace is None, labels=dict(spec.labels))
+        try:
+            self._create_containers(pod, spec)
+            self._start(pod)
+        except BaseException:
+            self.remove(pod)
+            raise
+        return pod
+
+    def _create_containers(self, pod: Pod, spec: PodSpec) -> None:
+        """1. host state, 2. images, 3. create mock, workload and grader (none started yet)."""
+        mounts, command = self._workload_mounts(pod, spec)
+        mock_image, mock_command, mock_mounts = _mock_image_and_command(pod, spec)
+        workload_image = engine.resolve_image(spec.image)
+        resolv = str(layout.empty_resolv_conf(pod.dir))
+        docker = engine.client()
+        common = {"pod_id": pod.id, "deadline": pod.deadline, "pod_dir": str(pod.dir), "extra": spec.labels}
+        names = {role: container_name(pod.id, role) for role in ("mock", "workload", "grader")}
+        docker.containers.create(**hardening.mock_kwargs(
+            image=mock_image, command=mock_command, name=names["mock"], mounts=mock_mounts,
+            labels=hardening.labels_for(role="mock", **common), resolv_conf=resolv))
+        pod.containers["mock"] = names["mock"]
+        docker.containers.create(**hardening.workload_kwargs(
+            image=workload_image, command=command, name=names["workload"], mock_name=names["mock"],
+            labels=hardening.labels_for(role="workload", **common), limits=spec.limits, mounts=mounts,
+            env=spec.env, api_key=spec.mock.api_key))
+        pod.containers["workload"] = names["workload"]
+        if spec.grader is not None:
+            docker.containers.create(**hardening.grader_kwargs(
+                image=engine.resolve_image(spec.grader.image), command=spec.grader.command, name=names["grader"],
+                labels=hardening.labels_for(role="grader", **common), mounts=list(spec.grader.mounts),
+                env=spec.grader.env, resolv_conf=resolv))
+            pod.containers["grader"] = names["grader"]
+
+    def _workload_mounts(self, pod: Pod, spec: PodSpec) -> tuple[list[Mount], list[str]]:
+        """The workload sees only its workspace, its data (read-only) and its ipc dir."""
+        if spec.workspace is None:
+            layout.ephemeral_workspace(pod.dir, spec.limits.disk)
+        files.prepare_workspace(pod.workspace, with_data=spec.data is not None)
+        mounts = [Mount(pod.workspace, "/workspace", read_only=False)]
+        if spec.data is not None:
+            mounts.append(Mount(spec.data.resolve(), "/workspace/data"))
+        command = list(spec.command or [])
+        if spec.kernel or spec.ipc:
+            pod.ipc_dir = layout.make_ipc_dir(pod.dir)
+            mounts.append(Mount(pod.ipc_dir, "/ipc", read_only=False))
+        if spec.kernel:
+            pod.connection = layout.write_kernel_connection(pod.ipc_dir)
+            command = command or ["python3", "-m", "ipykernel_launcher", "-f", "/ipc/kernel.json"]
+        return mounts, command
+
+    def _start(self, pod: Pod) -> None:
+        """4. start the mock, 5. wait until it listens, 6. start the workload (and grader)."""
+        docker = engine.client()
+        mock = docker.containers.get(pod.containers["mock"])
+        mock.start()
+        self._wait_mock_listening(mock)
+        for role in ("workload", "grader"):
+            if role in pod.containers:
+                docker.api.start(pod.containers[role])
+
+    def _wait_mock_listening(self, mock) -> None:
+        """Poll the mock's /proc/<pid>/net/tcp (host side, no exec) until 127.0.0.1:8080 listens."""
+        deadline = time.monotonic() + MOCK_READY_TIMEOUT
+        delay = 0.005
+        while time.monotonic() < deadline:
+            mock.reload()
+            state = mock.attrs["State"]
+            if not state.get("Running"):
+                raise PodStartError(f"mock LLM container exited ({state.get('ExitCode')}): {_tail(mock)}")
+            if _listening(state.get("Pid", 0), mock):
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.1)
+        raise PodStartError(f"mock LLM did not listen on 127.0.0.1:{MOCK_PORT} within {MOCK_READY_TIMEOUT:.0f}s: {_tail(mock)}")
+
+    @engine.translate_errors
+    def exec(self, pod: Pod, cmd: list[str], role: str = "workload", timeout: float | None = None,
+             cap: int = 1024**2) -> ExecResult:
+        """See PodBackend.exec. A `timeout` wraps the command in coreutils `timeout` (exit 124)."""
+        if timeout is not None:
+            cmd = ["timeout", "-k", "2", str(max(1, int(timeout))), *cmd]
+        return streams.exec_capped(engine.client().api, pod.containers[role], cmd, cap)
+
+    @engine.translate_errors
+    def wait(self, pod: Pod, role: str = "workload", timeout: float | None = None) -> int | None:
+        """See PodBackend.wait."""
+        import requests.exceptions
+
+        try:
+            result = engine.client().api.wait(pod.containers[role], timeout=timeout)
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+            if timeout is not None and "timed out" in str(exc).lower():
+                return None
+            raise
+        return int(result.get("StatusCode", -1))
+
+    @engine.translate_errors
+    def stream_output(self, pod: Pod, on_stdout: OutputSink, on_stderr: OutputSink, cap: int) -> bool:
+        """See PodBackend.stream_output."""
+        return streams.follow_capped(engine.client().api, pod.containers["workload"], on_stdout, on_stderr, cap)
+
+    def copy_in(self, pod: Pod, source: Path, dest: str = "/workspace") -> int:
+        """See PodBackend.copy_in (host side: the workspace is a host mount)."""
+        return files.copy_in(source, files.host_path(pod.workspace, dest))
+
+    def copy_out(self, pod: Pod, source: str, dest: Path, max_bytes: int = 64 * 1024**2) -> list[str]:
+        """See PodBackend.copy_out (host side, never following a link the candidate planted)."""
+        return files.copy_out(files.host_path(pod.workspace, source), dest, max_bytes)
+
+    @engine.translate_errors
+    def kill(self, pod: Pod) -> None:
+        """See PodBackend.kill. The workload goes first so it never outlives its mock."""
+        api = engine.client().api
+        for role in ("workload", "grader", "mock"):
+            if role in pod.containers:
+                try:
+                    api.kill(pod.containers[role])
+                except docker.errors.APIError as exc:
+                    ignore_gone(exc)
+
+    @engine.translate_errors
+    def remove(self, pod: Pod | str) -> None:
+        """See PodBackend.remove."""
+        pod_id = pod if isinstance(pod, str) else pod.id
+        api = engine.client().api
+        pod_dir = pod.dir if isinstance(pod, Pod) else None
+        for summary in api.containers(all=True, filters={"label": f"{LABEL_POD}={pod_id}"}):
+            pod_dir = pod_dir or Path(summary["Labels"].get(LABEL_POD_DIR, ""))
+        for role in ("workload", "grader", "mock"):
+            try:
+                api.remove_container(container_name(pod_id, role), force=True, v=True)
+            except docker.errors.APIError as exc:
+                ignore_gone(exc)
+        if pod_dir and str(pod_dir):
+            layout.remove_pod_dir(pod_dir)
+
+    @engine.translate_errors
+    def list_pods(self, labels: dict[str, str] | None = None) -> Iterable[PodInfo]:
+        """See PodBackend.list_pods."""
+        filters = [LABEL_POD] + [f"{k}={v}" for k, v in (labels or {}).items()]
+        pods: dict[str, PodInfo] = {}
+        for summary in engine.client().api.containers(all=True, filters={"label": filters}):
+            found = summary["Labels"]
+            info = pods.setdefault(found[LABEL_POD], PodInfo(
+                id=found[LABEL_POD], roles={}, states={}, deadline=_int_or_none(found.get(LABEL_DEADLINE)),
+                created=float(summary.get("Created", 0)), dir=found.get(LABEL_POD_DIR)))
+            role = found.get(LABEL_ROLE, "?")
+            info.roles[role] = summary["Id"]
+            info.states[role] = summary.get("State", "")
+        return list(pods.values())
+
+
+def _mock_image_and_command(pod: Pod, spec: PodSpec) -> tuple[str, list[str], list[Mount]]:
+    """The mockllm image, its serve command and mounts, or the placeholder listener from the base image."""
+    mounts, args, pod.mock_log_dir = layout.mock_mounts(pod.dir, spec)
+    try:
+        image = engine.resolve_image("mockllm")
+        command = ["python3", "-m", "worksample.mockllm", "serve", *args]
+    except DockerUnavailable:
+        raise
+    except WorksampleError:  # mockllm not built, or not even defined yet: placeholder listener
+        image = engine.resolve_image("base")
+        command = ["python3", "-c", hardening.PLACEHOLDER_MOCK]
+    return image, command, mounts
+
+
+def _listening(pid: int, mock) -> bool:
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/net/tcp") as fh:
+            return any(_LISTEN_ENTRY in line and line.split()[3] == "0A" for line in fh)
+    except OSError:
+        # Remote engine (DOCKER_HOST): ask inside the mock instead.
+        probe = f"import socket; socket.create_connection(('127.0.0.1', {MOCK_PORT}), 1)"
+        return mock.exec_run(["python3", "-c", probe], user="1001:1001").exit_code == 0
+
+
+def _tail(container) -> str:
+    try:
+        text = container.logs(tail=5).decode("utf-8", "replace").strip()
+    except docker.errors.APIError:
+        return "(no logs)"
+    return " | ".join(text.splitlines()[-5:]) or "(no output)"
+
+
+def _int_or_none(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,114 @@
+"""Host-side state of a pod: its directory, the mock's plan and log, the ipc dir, the workspace.
+
+A pod's host dir holds only what the platform made for it. The ipc dir sits in
+it, so the pod dir must stay short: ZMQ ipc sockets are unix sockets, whose
+path is limited to 107 bytes. When the data dir is deep, pods go under
+`/tmp/wspods` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import yaml
+
+from worksample.config import get_settings
+from worksample.sandbox import quota
+from worksample.sandbox.spec import MOCK_UID, WORKLOAD_UID, Mount, PodSpec
+
+SHORT_ROOT = Path("/tmp/wspods")
+SOCKET_PATH_MAX = 100  # unix sockets allow 107 bytes; keep a margin
+KERNEL_PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+
+# Used when a pod is made without a fault plan (e.g. `worksample sandbox run`): no faults.
+DEFAULT_PROFILE = {
+    "seed": 0,
+    "models": [{"id": "atlas-mini", "input_per_mtok": 0.15, "output_per_mtok": 0.60, "context_window": 16000}],
+    "rate_limits": {"rpm": 600, "tpm": 400000},
+    "budget_usd": 5.0,
+    "latency": {"p50_ms": 50, "p95_ms": 200},
+    "faults": [],
+}
+
+
+def pod_roots() -> list[Path]:
+    """Every directory under which pod dirs may live (the reaper only deletes inside these)."""
+    return [get_settings().resolved_data_dir / "pods", SHORT_ROOT]
+
+
+def make_pod_dir(pod_id: str) -> Path:
+    """Create the pod's host dir, under the data dir when its ipc paths stay short enough."""
+    preferred = get_settings().resolved_data_dir / "pods" / pod_id
+    longest_socket = preferred / "ipc" / "kernel-5"
+    root = preferred if len(str(longest_socket)) <= SOCKET_PATH_MAX else SHORT_ROOT / pod_id
+    root.mkdir(parents=True, mode=0o711)
+    return root
+
+
+def mock_mounts(pod_dir: Path, spec: PodSpec) -> tuple[list[Mount], list[str], Path]:
+    """Mounts and serve-arguments of the mock; returns (mounts, args, log_dir)."""
+    plan = pod_dir / "mock" / "plan"
+    plan.mkdir(parents=True)
+    if spec.mock.profile is not None:
+        shutil.copyfile(spec.mock.profile, plan / "profile.yaml")
+    else:
+        (plan / "profile.yaml").write_text(yaml.safe_dump(DEFAULT_PROFILE))
+    os.chmod(plan / "profile.yaml", 0o644)
+    log_dir = spec.mock.log_dir or pod_dir / "mock" / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    os.chown(log_dir, MOCK_UID, MOCK_UID)
+    mounts = [Mount(plan, "/mock/plan"), Mount(log_dir, "/mock/log", read_only=False)]
+    args = ["--profile", "/mock/plan/profile.yaml", "--host", "127.0.0.1", "--port", "8080",
+            "--log", "/mock/log/calls.jsonl", "--seed", str(spec.mock.seed), "--api-key", spec.mock.api_key]
+    if spec.mock.oracle is not None:
+        mounts.append(Mount(spec.mock.oracle.resolve().parent, "/mock/task"))
+        args += ["--oracle", f"/mock/task/{spec.mock.oracle.name}"]
+    return mounts, args, log_dir
+
+
+def empty_resolv_conf(pod_dir: Path) -> Path:
+    """An empty resolv.conf: no nameserver, so name lookups fail at once inside the pod."""
+    path = pod_dir / "resolv.conf"
+    path.write_text("")
+    os.chmod(path, 0o644)
+    return path
+
+
+def make_ipc_dir(pod_dir: Path) -> Path:
+    """The dir bind-mounted at /ipc where the workload (uid 1000) creates its sockets."""
+    ipc = pod_dir / "ipc"
+    ipc.mkdir(mode=0o700)
+    os.chown(ipc, WORKLOAD_UID, WORKLOAD_UID)
+    return ipc
+
+
+def write_kernel_connection(ipc: Path) -> dict:
+    """Write /ipc/kernel.json for ipykernel (ipc transport); return the host-side connection info."""
+    info = {name: index for index, name in enumerate(KERNEL_PORTS, start=1)}
+    info.update(transport="ipc", ip="/ipc/kernel", key=secrets.token_hex(32),
+                signature_scheme="hmac-sha256", kernel_name="python3")
+    path = ipc / "kernel.json"
+    path.write_text(json.dumps(info))
+    os.chown(path, WORKLOAD_UID, WORKLOAD_UID)
+    os.chmod(path, 0o600)
+    return {**info, "ip": str(ipc / "kernel")}
+
+
+def ephemeral_workspace(pod_dir: Path, size: int) -> quota.Workspace:
+    """A throwaway quota'd workspace inside the pod dir, deleted with the pod."""
+    return quota.open_workspace(pod_dir / "workspace.img", pod_dir / "workspace", size)
+
+
+def remove_pod_dir(pod_dir: Path) -> None:
+    """Unmount an ephemeral workspace and delete the pod dir, but only a pod dir of ours."""
+    if not any(pod_dir.parent == root for root in pod_roots()) or not pod_dir.name.startswith("p"):
+        return
+    workspace = quota.Workspace(pod_dir / "workspace.img", pod_dir / "workspace")
+    quota.close_workspace(workspace)
+    if workspace.mounted:  # never delete through a mount point
+        return
+    shutil.rmtree(pod_dir, ignore_errors=True)
