@@ -1,0 +1,160 @@
+"""Checks on a task beyond its schema: limits, paths, profiles, rubric, secrecy.
+
+Each check returns problems rather than raising, so one run of
+`worksample task validate` reports everything wrong with a folder at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+
+from worksample.catalog.loader import TASK_FILE, Problem
+from worksample.catalog.spec import MAX_TIME_LIMIT, Task, format_duration
+
+# Names that are hidden by convention: if the candidate could read one, the
+# task leaks its grader, its answers or its fault plan.
+_HIDDEN_DIRS = {"grader", "solution", "baselines", "profiles"}
+_HIDDEN_FILE = re.compile(r"(^oracle\.py$|label|answer|holdout|hold-out|grading)", re.IGNORECASE)
+
+
+def check_task(task: Task, folder: Path) -> list[Problem]:
+    """All problems with a schema-valid task in `folder`."""
+    file = str(folder / TASK_FILE)
+    problems: list[Problem] = []
+    problems += _check_identity(task, folder, file)
+    problems += _check_paths(task, folder, file)
+    if not problems:
+        # Later checks open the files the paths name, so they need sound paths.
+        problems += _check_entrypoint(task, folder, file)
+        problems += _check_profiles(task, folder)
+        problems += _check_secrecy(task, folder, file)
+    problems += _check_rubric(task, file)
+    return problems
+
+
+def _check_identity(task: Task, folder: Path, file: str) -> list[Problem]:
+    problems = []
+    if task.time_limit > MAX_TIME_LIMIT:
+        problems.append(Problem(file, "time_limit", f"{format_duration(task.time_limit)} is over 2h: work samples are capped at two hours"))
+    name = folder.resolve().name
+    if task.slug != name:
+        problems.append(Problem(file, "slug", f"{task.slug!r} does not match the folder name {name!r}"))
+    return problems
+
+
+def _path_fields(task: Task) -> list[tuple[str, str, str]]:
+    """(dotted field, relative path, expected kind) for every path in the task."""
+    fields = [
+        ("workspace.starter", task.workspace.starter, "dir"),
+        ("workspace.data", task.workspace.data, "dir"),
+        ("grading.suite", task.grading.suite, "dir"),
+    ]
+    if task.mock_llm is not None:
+        fields.append(("mock_llm.attempt_profile", task.mock_llm.attempt_profile, "file"))
+        fields.append(("mock_llm.grading_profile", task.mock_llm.grading_profile, "file"))
+        if task.mock_llm.oracle is not None:
+            fields.append(("mock_llm.oracle", task.mock_llm.oracle, "file"))
+    return fields
+
+
+def _check_paths(task: Task, folder: Path, file: str) -> list[Problem]:
+    problems = []
+    for field, rel, kind in _path_fields(task):
+        message = path_problem(folder, rel, kind)
+        if message:
+            problems.append(Problem(file, field, message))
+    return problems
+
+
+def path_problem(folder: Path, rel: str, kind: str) -> str | None:
+    """Why `rel` is not a sound path of `kind` ("file"/"dir") inside `folder`, or None."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or Path(rel).is_absolute() or rel.startswith("~"):
+        return f"{rel!r} must be relative to the task folder"
+    if ".." in pure.parts:
+        return f"{rel!r} must not leave the task folder ('..')"
+    target = folder / rel
+    if not _inside(target, folder):
+        return f"{rel!r} resolves outside the task folder (symlink?)"
+    if not target.exists():
+        return f"{rel!r} does not exist"
+    if kind == "dir" and not target.is_dir():
+        return f"{rel!r} is not a folder"
+    if kind == "file" and not target.is_file():
+        return f"{rel!r} is not a file"
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _check_entrypoint(task: Task, folder: Path, file: str) -> list[Problem]:
+    entry = task.workspace.entrypoint
+    message = path_problem(folder / task.workspace.starter, entry, "file")
+    if message:
+        return [Problem(file, "workspace.entrypoint", f"{entry!r} is missing from {task.workspace.starter}: {message}")]
+    if not entry.endswith(".ipynb"):
+        return [Problem(file, "workspace.entrypoint", f"{entry!r} is not a notebook (.ipynb)")]
+    return []
+
+
+def _check_profiles(task: Task, folder: Path) -> list[Problem]:
+    if task.mock_llm is None:
+        return []
+    # The mock's own validation, so the task validator and the mock never disagree.
+    from worksample.mockllm.profile import ProfileError, load_profile
+
+    problems = []
+    for rel in (task.mock_llm.attempt_profile, task.mock_llm.grading_profile):
+        try:
+            load_profile(folder / rel)
+        except ProfileError as exc:
+            problems.append(Problem(exc.path, exc.key, exc.message))
+    return problems
+
+
+def _check_rubric(task: Task, file: str) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for i, item in enumerate(task.rubric):
+        if item.id in seen:
+            problems.append(Problem(file, f"rubric.{i}.id", f"{item.id!r} is not unique"))
+        seen.add(item.id)
+    return problems
+
+
+def _check_secrecy(task: Task, folder: Path, file: str) -> list[Problem]:
+    """Hidden files (grader, labels, oracle, grading profile) must stay out of starter/ and data/."""
+    hidden = [("grading.suite", folder / task.grading.suite)]
+    if task.mock_llm is not None:
+        hidden.append(("mock_llm.grading_profile", folder / task.mock_llm.grading_profile))
+        if task.mock_llm.oracle:
+            hidden.append(("mock_llm.oracle", folder / task.mock_llm.oracle))
+    problems = []
+    for field, rel in (("workspace.starter", task.workspace.starter), ("workspace.data", task.workspace.data)):
+        visible = (folder / rel).resolve()
+        for what, path in hidden:
+            if path.resolve().is_relative_to(visible):
+                problems.append(Problem(file, field, f"the candidate would see hidden {what} ({path.relative_to(folder)})"))
+        problems += _scan_visible(folder, rel, field, file)
+    return problems
+
+
+def _scan_visible(folder: Path, rel: str, field: str, file: str) -> list[Problem]:
+    """Walk a candidate-visible tree for hidden-looking names and symlinks that leave the task."""
+    problems = []
+    root = folder / rel
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            shown = path.relative_to(folder).as_posix()
+            if path.is_symlink() and not _inside(path, folder):
+                problems.append(Problem(file, field, f"{shown} is a symlink out of the task folder"))
+            elif name in _HIDDEN_DIRS and path.is_dir():
+                problems.append(Problem(file, field, f"{shown} looks hidden ({name}/) but the candidate would see it"))
+            elif _HIDDEN_FILE.search(name) and path.is_file():
+                problems.append(Problem(file, field, f"{shown} looks hidden (labels, oracle or grading file) but the candidate would see it"))
+    return problems
