@@ -1,0 +1,303 @@
+"""Reading the mock LLM's call log and judging a client's behaviour from it.
+
+Pure standard library: this ships in the grader image. `load(path)` reads
+`calls.jsonl` (a truncated last line, as left by a killed mock, is skipped);
+`analyze(log)` judges each API key; `summarize(log)` gives the report's `llm`
+block.
+
+Log conventions (written by worksample.mockllm):
+- `ts` is arrival time; a call ends at `ts + latency_ms / 1000`.
+- `status` is the HTTP status; 0 means the connection was reset with no
+  response. A `timeout` fault logs 200 (headers were sent, the body never came).
+- `fault` is null for a normal answer or a client error, else one of the
+  profile's kinds (`server_error`, `overloaded`, `bad_gateway`, `timeout`,
+  `reset`, `malformed_json`, `truncated`, `content_filter`, `stream_cut`,
+  `stream_error`) or the mock's own: `rate_limit` (429 with retry-after),
+  `request_too_large` (429, can never succeed), `insufficient_quota` (429,
+  budget spent), `outage` (503 incident), `oracle_error`/`internal_error` (500).
+- Retries are calls whose `request_hash` was seen before on the same key.
+
+Every judgement is a `Finding` with a tri-state verdict: `pass`, `fail`, or
+`no_evidence` when the log holds nothing to judge (no calls, no 429s, ...).
+Nothing passes vacuously.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+FIELDS = ("ts", "request_id", "key_hash", "model", "status", "fault", "prompt_tokens", "completion_tokens",
+          "cost_usd", "latency_ms", "retry_after_s", "request_hash", "in_flight")
+NON_RETRYABLE_STATUS = frozenset({400, 401, 403, 404, 413, 422})
+NON_RETRYABLE_FAULTS = frozenset({"insufficient_quota", "request_too_large"})
+TRANSIENT_FAULTS = frozenset({"server_error", "overloaded", "bad_gateway", "timeout", "reset", "outage",
+                              "stream_cut", "stream_error", "oracle_error", "internal_error"})
+# A wait counts as honouring retry-after if it is at most this much shorter
+# (clock granularity, the log's rounding).
+WAIT_TOLERANCE_S = 0.05
+# Backoff "grows" if each wait is at least this fraction of the one before it
+# (jitter may shrink a wait a little) and the last is longer than the first.
+BACKOFF_JITTER = 0.75
+
+
+class Verdict(str, Enum):
+    """The outcome of one judgement."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NO_EVIDENCE = "no_evidence"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One line of calls.jsonl."""
+
+    ts: float
+    request_id: str
+    key_hash: str | None
+    model: str | None
+    status: int
+    fault: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_ms: float
+    retry_after_s: float | None
+    request_hash: str
+    in_flight: int
+
+    @property
+    def end(self) -> float:
+        """When the mock finished answering (unix seconds)."""
+        return self.ts + self.latency_ms / 1000
+
+    @property
+    def ok(self) -> bool:
+        """A clean answer: 200 with no fault at all."""
+        return self.status == 200 and self.fault is None
+
+    @property
+    def transient(self) -> bool:
+        """A failure worth retrying with backoff (5xx, timeout, reset, broken stream)."""
+        return self.status >= 500 or self.fault in TRANSIENT_FAULTS
+
+    @property
+    def non_retryable(self) -> bool:
+        """A failure that no retry can fix (400/401/403/404/413/422, insufficient_quota, request too large)."""
+        return self.status in NON_RETRYABLE_STATUS or self.fault in NON_RETRYABLE_FAULTS
+
+    @property
+    def rate_limited(self) -> bool:
+        """A 429 that says to wait (has a retry-after)."""
+        return self.status == 429 and self.fault == "rate_limit"
+
+
+@dataclass
+class CallLog:
+    """All calls of one log, in file order, plus how many lines could not be read."""
+
+    calls: list[Call]
+    skipped_lines: int = 0
+
+    def by_key(self) -> dict[str, list[Call]]:
+        """Calls grouped by key hash (None becomes "-"), each in arrival order."""
+        groups: dict[str, list[Call]] = defaultdict(list)
+        for call in sorted(self.calls, key=lambda c: c.ts):
+            groups[call.key_hash or "-"].append(call)
+        return dict(groups)
+
+
+@dataclass
+class Finding:
+    """A judgement: verdict, how many cases were judged, how many failed, and examples."""
+
+    verdict: Verdict
+    evidence: int = 0
+    violations: int = 0
+    details: list[str] = field(default_factory=list)
+
+    @classmethod
+    def judge(cls, evidence: int, violations: int, details: list[str]) -> Finding:
+        """NO_EVIDENCE with no cases, else FAIL with any violation, else PASS."""
+        if evidence == 0:
+            verdict = Verdict.NO_EVIDENCE
+        else:
+            verdict = Verdict.FAIL if violations else Verdict.PASS
+        return cls(verdict, evidence, violations, details[:10])
+
+
+@dataclass
+class KeyReport:
+    """Everything judged about one API key."""
+
+    key_hash: str
+    calls: int
+    status_counts: dict[int, int]
+    retries: int
+    cost_usd: float
+    prompt_tokens: int
+    completion_tokens: int
+    max_in_flight: int
+    retry_after: Finding  # waits after rate-limit 429s honour retry-after
+    backoff: Finding  # waits after transient failures grow
+    non_retryable: Finding  # 400/401/404/insufficient_quota not retried
+    duplicates: Finding  # no identical request repeated after a clean answer
+    activity: Finding  # were there any clean answers at all
+
+
+class LogError(ValueError):
+    """The log is unreadable beyond a truncated last line."""
+
+
+def _call(obj: object) -> Call:
+    if not isinstance(obj, dict) or any(k not in obj for k in FIELDS):
+        raise ValueError("missing fields")
+    return Call(
+        ts=float(obj["ts"]), request_id=str(obj["request_id"]), key_hash=obj["key_hash"], model=obj["model"],
+        status=int(obj["status"]), fault=obj["fault"], prompt_tokens=int(obj["prompt_tokens"]),
+        completion_tokens=int(obj["completion_tokens"]), cost_usd=float(obj["cost_usd"]),
+        latency_ms=float(obj["latency_ms"]),
+        retry_after_s=None if obj["retry_after_s"] is None else float(obj["retry_after_s"]),
+        request_hash=str(obj["request_hash"]), in_flight=int(obj["in_flight"]),
+    )
+
+
+def load(path: str | Path, *, max_bytes: int = 256 * 1024 * 1024) -> CallLog:
+    """Read calls.jsonl; a bad last line is skipped and counted, a bad middle line raises LogError."""
+    path = Path(path)
+    if path.stat().st_size > max_bytes:
+        raise LogError(f"{path}: larger than {max_bytes} bytes")
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    calls, skipped = [], 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            calls.append(_call(json.loads(line)))
+        except (ValueError, TypeError) as exc:
+            if number == len(lines):
+                skipped += 1  # the mock was killed mid-line
+                continue
+            raise LogError(f"{path}: line {number}: {exc}") from None
+    return CallLog(calls, skipped)
+
+
+def _attempt_chains(calls: list[Call]) -> list[list[Call]]:
+    """Calls grouped by request_hash, each group in arrival order."""
+    chains: dict[str, list[Call]] = defaultdict(list)
+    for call in calls:
+        chains[call.request_hash].append(call)
+    return list(chains.values())
+
+
+def check_retry_after(calls: list[Call]) -> Finding:
+    """Each rate-limited call that was retried: did the retry wait its retry-after?"""
+    evidence, bad, details = 0, 0, []
+    for chain in _attempt_chains(calls):
+        for prev, nxt in zip(chain, chain[1:]):
+            if not prev.rate_limited or prev.retry_after_s is None:
+                continue
+            evidence += 1
+            wait = nxt.ts - prev.end
+            if wait + WAIT_TOLERANCE_S < prev.retry_after_s:
+                bad += 1
+                details.append(f"{prev.request_id}: retried after {wait:.3f}s, retry-after was {prev.retry_after_s:.3f}s")
+    return Finding.judge(evidence, bad, details)
+
+
+def check_backoff(calls: list[Call]) -> Finding:
+    """Runs of transient failures of one request: do the waits between attempts grow?
+
+    Evidence is each run with at least two waits after transient failures
+    (a single wait shows no growth). A run fails if a wait is much shorter
+    than the one before it, or the last wait is not longer than the first.
+    """
+    evidence, bad, details = 0, 0, []
+    for chain in _attempt_chains(calls):
+        waits = [nxt.ts - prev.end for prev, nxt in zip(chain, chain[1:]) if prev.transient]
+        if len(waits) < 2:
+            continue
+        evidence += 1
+        shrinks = any(b < a * BACKOFF_JITTER for a, b in zip(waits, waits[1:]))
+        if shrinks or waits[-1] <= waits[0]:
+            bad += 1
+            details.append(f"{chain[0].request_hash[:12]}: waits {', '.join(f'{w:.3f}s' for w in waits)}")
+    return Finding.judge(evidence, bad, details)
+
+
+def check_non_retryable(calls: list[Call]) -> Finding:
+    """Non-retryable errors (400/401/404/413/422, insufficient_quota, too large): were they retried?"""
+    evidence, bad, details = 0, 0, []
+    for chain in _attempt_chains(calls):
+        for i, call in enumerate(chain):
+            if not call.non_retryable:
+                continue
+            evidence += 1
+            if i + 1 < len(chain):
+                bad += 1
+                details.append(f"{call.request_id}: status {call.status} ({call.fault or 'client error'}) retried {len(chain) - i - 1}x")
+                break
+    return Finding.judge(evidence, bad, details)
+
+
+def check_duplicates(calls: list[Call]) -> Finding:
+    """Identical requests sent again after a clean answer (wasted money); evidence is clean answers."""
+    evidence, bad, details = 0, 0, []
+    for chain in _attempt_chains(calls):
+        first_ok = next((i for i, c in enumerate(chain) if c.ok), None)
+        if first_ok is None:
+            continue
+        evidence += 1
+        extra = [c for c in chain[first_ok + 1:]]
+        if extra:
+            bad += 1
+            details.append(f"{chain[first_ok].request_hash[:12]}: {len(extra)} repeat(s) after a clean answer")
+    return Finding.judge(evidence, bad, details)
+
+
+def analyze_key(key_hash: str, calls: list[Call]) -> KeyReport:
+    """Judge one key's calls (in arrival order)."""
+    seen: set[str] = set()
+    retries = 0
+    for call in calls:
+        if call.request_hash in seen:
+            retries += 1
+        seen.add(call.request_hash)
+    ok = sum(1 for c in calls if c.ok)
+    return KeyReport(
+        key_hash=key_hash, calls=len(calls), status_counts=dict(Counter(c.status for c in calls)), retries=retries,
+        cost_usd=round(sum(c.cost_usd for c in calls), 9), prompt_tokens=sum(c.prompt_tokens for c in calls),
+        completion_tokens=sum(c.completion_tokens for c in calls),
+        max_in_flight=max((c.in_flight for c in calls), default=0),
+        retry_after=check_retry_after(calls), backoff=check_backoff(calls),
+        non_retryable=check_non_retryable(calls), duplicates=check_duplicates(calls),
+        activity=Finding.judge(len(calls), 0 if ok else 1, [] if ok else ["no call got a clean answer"]),
+    )
+
+
+def analyze(log: CallLog) -> dict[str, KeyReport]:
+    """A KeyReport per key hash; an empty dict for an empty log (no evidence of anything)."""
+    return {key: analyze_key(key, calls) for key, calls in log.by_key().items()}
+
+
+def summarize(log: CallLog) -> dict:
+    """The report's `llm` block: calls, status_counts, retries, rate_limited, cost, tokens, max_in_flight."""
+    reports = analyze(log).values()
+    counts: Counter = Counter()
+    for report in reports:
+        counts.update(report.status_counts)
+    return {
+        "calls": len(log.calls),
+        "status_counts": {str(k): v for k, v in sorted(counts.items())},
+        "retries": sum(r.retries for r in reports),
+        "rate_limited": sum(1 for c in log.calls if c.status == 429),
+        "cost_usd": round(math.fsum(c.cost_usd for c in log.calls), 9),
+        "prompt_tokens": sum(c.prompt_tokens for c in log.calls),
+        "completion_tokens": sum(c.completion_tokens for c in log.calls),
+        "max_in_flight": max((c.in_flight for c in log.calls), default=0),
+    }
