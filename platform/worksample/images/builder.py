@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import io
 import json
 import tarfile
 import tempfile
@@ -129,7 +128,8 @@ class _Run:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         labels = {**self.labels, "worksample.image": spec.name, "worksample.hash": full_hash}
         with tempfile.TemporaryFile(dir=self.layout.state_dir) as context, log_path.open("w") as log:
-            write_context(context, context_files(self.layout, spec), wheels)
+            dirs = [t for s, t in spec.sources.items() if (self.layout.repo / s).is_dir()]
+            write_context(context, context_files(self.layout, spec), wheels, dirs)
             context.seek(0)
             engine.build(self.client, context, ref, {"PARENT": parent}, labels, log)
 
@@ -139,15 +139,21 @@ class _Run:
         return self.probes[parent]
 
 
-def write_context(fileobj, files: list[tuple[str, Path]], wheels: Path | None) -> None:
+def write_context(fileobj, files: list[tuple[str, Path]], wheels: Path | None, dirs: list[str] = ()) -> None:
     """Write a build context tar: the image's files, its sources, and `wheels/`.
 
     Owners and times are normalized so the same inputs give the same context.
+    `dirs` are folders that must exist even when empty (COPY fails otherwise).
     """
     entries = list(files)
     if wheels is not None:
         entries += [(f"wheels/{w.name}", w) for w in sorted(wheels.glob("*.whl"))]
     with tarfile.open(fileobj=fileobj, mode="w") as tar:
+        for folder in [*dirs, *([] if wheels else ["wheels"])]:
+            # Empty folders keep Dockerfiles uniform (no wheels, no sources yet).
+            info = tarfile.TarInfo(folder.rstrip("/") + "/")
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
         for arcname, path in entries:
             info = tar.gettarinfo(str(path), arcname)
             info.uid = info.gid = 0
@@ -156,8 +162,3 @@ def write_context(fileobj, files: list[tuple[str, Path]], wheels: Path | None) -
             info.mode = 0o755 if info.mode & 0o111 else 0o644
             with path.open("rb") as handle:
                 tar.addfile(info, handle)
-        if wheels is None:
-            # An empty wheels/ keeps Dockerfiles uniform for images with no packages.
-            info = tarfile.TarInfo("wheels/")
-            info.type, info.mode = tarfile.DIRTYPE, 0o755
-            tar.addfile(info, io.BytesIO(b""))

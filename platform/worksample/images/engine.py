@@ -7,6 +7,7 @@ are made through the Docker API (import, build, a short probe container).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -15,6 +16,7 @@ from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
 from worksample.errors import DockerUnavailable, WorksampleError
 
+_STEP = re.compile(r"^---> ([0-9a-f]{12})$")
 _HINT = "start it with `make up` or `dockerd`, or set DOCKER_HOST"
 
 
@@ -75,16 +77,37 @@ def build(
         fileobj=context, custom_context=True, encoding=None, tag=ref, buildargs=buildargs,
         labels=labels, network_mode="none", rm=True, forcerm=True, pull=False, decode=True,
     )
-    last = ""
+    last, steps = "", []
     for chunk in _chunks(stream, ref):
         if "stream" in chunk:
             log.write(chunk["stream"])
             last = chunk["stream"].strip() or last
+            match = _STEP.match(last)
+            if match:
+                steps.append(match.group(1))
         if "error" in chunk:
             log.write(chunk["error"] + "\n")
             raise ImageBuildFailed(f"building {ref} failed: {chunk['error'].strip()} (log: {log.name})")
     if not image_exists(client, ref):
         raise ImageBuildFailed(f"building {ref} produced no image; last output: {last} (log: {log.name})")
+    _remove_stages(client, steps)
+
+
+def _remove_stages(client: docker.DockerClient, step_ids: list[str]) -> None:
+    """Remove the untagged images a multi-stage build left behind.
+
+    The legacy builder keeps each stage's result; the install stage holds
+    every wheel and the whole venv twice. Images still in use (parents of
+    the final image) refuse removal with 409, which is what we want.
+    """
+    for short in reversed(step_ids):
+        try:
+            if client.api.inspect_image(short)["RepoTags"]:
+                continue
+            client.api.remove_image(short)
+        except APIError as exc:
+            if exc.status_code not in (404, 409):
+                raise
 
 
 def _chunks(stream: Iterator[dict], ref: str) -> Iterator[dict]:
