@@ -172,7 +172,10 @@ def load(path: str | Path, *, max_bytes: int = 256 * 1024 * 1024) -> CallLog:
     path = Path(path)
     if path.stat().st_size > max_bytes:
         raise LogError(f"{path}: larger than {max_bytes} bytes")
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    # split("\n"), not splitlines(): JSON strings may hold U+2028 and friends.
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
     calls, skipped = [], 0
     for number, line in enumerate(lines, 1):
         if not line.strip():

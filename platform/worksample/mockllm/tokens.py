@@ -9,9 +9,12 @@ content, plus 3 to prime the reply, plus the JSON of tools and schemas.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import json
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 ENCODING = "o200k_base"
 PER_MESSAGE = 3
@@ -22,12 +25,21 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _tokenizer():
-    # The Rust backend directly: the tiktoken-style wrapper copies the whole
-    # vocabulary into a Python dict, which costs memory we do not need.
+    # Load the Rust extension alone, without running bpe_openai/__init__.py:
+    # that wrapper parses every bundled vocabulary into Python dicts at import
+    # (0.5 s, +65 MB) and warns about a deprecated importlib API.
     with _lock:
-        from bpe_openai import _bindings
-
-        return _bindings.tokenizer_for_encoding(ENCODING)
+        spec = importlib.util.find_spec("bpe_openai")
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("bpe-openai is not installed (see sandbox_images/mockllm/requirements.txt)")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        path = next(iter(sorted(folder.glob("_bindings*.so")) + sorted(folder.glob("_bindings*.pyd"))), None)
+        if path is None:
+            raise RuntimeError(f"bpe-openai in {folder} has no compiled backend")
+        loader = importlib.machinery.ExtensionFileLoader("bpe_openai._bindings", str(path))
+        module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("bpe_openai._bindings", path, loader=loader))
+        loader.exec_module(module)
+        return module.tokenizer_for_encoding(ENCODING)
 
 
 def warm_up() -> None:
