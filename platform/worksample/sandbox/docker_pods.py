@@ -215,7 +215,7 @@ def _mock_image_and_command(pod: Pod, spec: PodSpec) -> tuple[str, list[str], li
     mounts, args, pod.mock_log_dir = layout.mock_mounts(pod.dir, spec)
     try:
         image = engine.resolve_image("mockllm")
-        command = ["python3", "-m", "worksample.mockllm", "serve", *args]
+        command = ["python", "-m", "worksample.mockllm", "serve", *args]
     except DockerUnavailable:
         raise
     except WorksampleError:  # mockllm not built, or not even defined yet: placeholder listener

@@ -89,7 +89,8 @@ def mock_kwargs(*, image: str, command: list[str], name: str, labels: dict[str, 
     kwargs = _common(MOCK_LIMITS, MOCK_UID)
     kwargs.update(
         image=image,
-        command=command,
+        entrypoint=command[:1],  # explicit: the image's own entrypoint must not prefix ours
+        command=command[1:],
         name=name,
         labels=labels,
         network_mode="none",  # the pod's namespace: loopback only, no route, no DNS

@@ -24,14 +24,18 @@ def exec_capped(api: APIClient, container: str, cmd: list[str], cap: int) -> Exe
     exec_id = api.exec_create(container, cmd, stdout=True, stderr=True)["Id"]
     out, err = bytearray(), bytearray()
     truncated = False
-    for chunk_out, chunk_err in api.exec_start(exec_id, stream=True, demux=True):
-        for buffer, chunk in ((out, chunk_out), (err, chunk_err)):
-            if not chunk:
-                continue
-            room = cap - len(out) - len(err)
-            if len(chunk) > room:
-                truncated = True
-            buffer.extend(chunk[: max(room, 0)])
+    stream = api.exec_start(exec_id, stream=True, demux=True)
+    try:
+        for chunk_out, chunk_err in stream:
+            for buffer, chunk in ((out, chunk_out), (err, chunk_err)):
+                if not chunk:
+                    continue
+                room = cap - len(out) - len(err)
+                if len(chunk) > room:
+                    truncated = True
+                buffer.extend(chunk[: max(room, 0)])
+    finally:
+        _close(stream)
     code = api.exec_inspect(exec_id).get("ExitCode")
     return ExecResult(exit_code=-1 if code is None else int(code), stdout=bytes(out), stderr=bytes(err),
                       truncated=truncated)
@@ -55,7 +59,7 @@ def follow_capped(api: APIClient, container: str, on_stdout: Callable[[bytes], N
             if len(chunk) > room:
                 return True
     finally:
-        stream.close()
+        _close(stream)
     return False
 
 
@@ -80,3 +84,9 @@ def _frames(response) -> Iterator[tuple[int, bytes]]:
         if length and not data:
             return
         yield stream_id, data
+
+
+def _close(stream: CancellableStream) -> None:
+    """Close the stream's socket and its response: closing only the socket leaves the fd to the GC."""
+    stream.close()
+    stream._response.close()
