@@ -2,9 +2,9 @@
 
 Each key has a requests bucket (capacity rpm, refilled rpm/60 per second)
 and a tokens bucket (capacity tpm, refilled tpm/60 per second). Like the real
-API, a request is admitted against its prompt tokens plus its max_tokens; the
-bucket is then charged what was actually used, and may go into debt, which
-makes the next wait longer. A request larger than the whole tokens bucket can
+API, a request is admitted against its prompt tokens plus its max_tokens and
+charged that much; without max_tokens the completion is charged when known.
+A bucket may go into debt, which makes the next wait longer. A request larger than the whole tokens bucket can
 never succeed ("Request too large").
 """
 

@@ -57,6 +57,7 @@ class Exchange:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     retry_after_s: float | None = None
+    reserved_tokens: int = 0  # completion tokens charged up front (max_tokens)
     logged: bool = False
     receive: object = None
 
@@ -167,7 +168,8 @@ class MockServer:
             ex.prompt_tokens = sum(tokens.count(s) for s in req.inputs)
             if max(tokens.count(s) for s in req.inputs) > spec.context_window:
                 raise bad_param("input", f"This model's maximum context length is {spec.context_window} tokens, however you requested more. Please reduce your prompt.", "context_length_exceeded")
-        storm = self._admit(ex, req.model, ex.prompt_tokens + ((req.max_tokens or 0) if chat else 0))
+        ex.reserved_tokens = (req.max_tokens or 0) if chat else 0
+        storm = self._admit(ex, req.model, ex.prompt_tokens + ex.reserved_tokens)
         draw = self.plan.draw(ex.index, ex.request_hash, chat=chat, stream=chat and req.stream)
         ex.fault = draw.fault
         if await self.out.transport_fault(ex, send, draw):
@@ -199,7 +201,8 @@ class MockServer:
         refusal = limits.admit(requested_tokens, time.monotonic(), storm)
         if refusal is not None:
             raise _rate_limited(refusal, model)
-        limits.charge_tokens(ex.prompt_tokens, time.monotonic(), storm)
+        # Like the real API, max_tokens counts against the limit when the request is admitted.
+        limits.charge_tokens(requested_tokens, time.monotonic(), storm)
         return storm
 
     def key_limits(self, key: str | None) -> KeyLimits:
@@ -255,8 +258,9 @@ class MockServer:
         """Charge a delivered answer: cost to the budget, completion tokens to the buckets."""
         ex.cost_usd = cost_usd(ex.prompt_tokens, ex.completion_tokens, spec.input_per_mtok, spec.output_per_mtok)
         self.budget.spend(ex.cost_usd)
-        if ex.completion_tokens:
-            self.key_limits(ex.key).charge_tokens(ex.completion_tokens, time.monotonic(), storm)
+        extra = ex.completion_tokens - ex.reserved_tokens
+        if extra > 0:
+            self.key_limits(ex.key).charge_tokens(extra, time.monotonic(), storm)
 
     def log_call(self, ex: Exchange) -> None:
         """Write the call-log line of `ex` (once)."""
@@ -348,11 +352,13 @@ def abort_connection(send) -> bool:
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
         return False
+    if transport.is_closing():  # the client is gone already
+        return True
     sock = transport.get_extra_info("socket")
     if sock is not None:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
+        except (OSError, ValueError):  # uvloop: the descriptor may be closed under us
             pass
     transport.abort()
     return True
