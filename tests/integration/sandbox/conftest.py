@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import docker
@@ -18,7 +19,10 @@ import pytest
 from worksample import sandbox
 from worksample.sandbox import engine
 
-TEST_LABELS = {"worksample.test": "1"}
+# Other engineers' tests also label containers worksample.test=1; ours also carry this run's id.
+RUN_ID = uuid.uuid4().hex[:12]
+TEST_LABELS = {"worksample.test": "1", "worksample.test_run": RUN_ID}
+OURS = [f"{k}={v}" for k, v in TEST_LABELS.items()]
 REPO = Path(__file__).resolve().parents[3]
 CLI = str(Path(sys.executable).with_name("worksample"))
 
@@ -50,13 +54,13 @@ def no_leftovers(request, docker_client, data_dir):
     """(j) After every test: no container, network, volume or mount of ours is left."""
     volumes_before = {v.name for v in docker_client.volumes.list()}
     yield
-    ours = docker_client.containers.list(all=True, filters={"label": "worksample.test=1"})
+    ours = docker_client.containers.list(all=True, filters={"label": OURS})
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     if ours and failed:
         _dump(docker_client, ours)
     for container in ours:
         container.remove(force=True, v=True)
-    networks = docker_client.networks.list(filters={"label": "worksample.test=1"})
+    networks = docker_client.networks.list(filters={"label": OURS})
     volumes_after = {v.name for v in docker_client.volumes.list()}
     mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
               if str(data_dir) in line or "/tmp/wspods" in line]
@@ -88,10 +92,11 @@ def pods(request, docker_client, data_dir):
 
 @pytest.fixture
 def cli():
-    """`cli(*args)`: run `worksample sandbox run --label worksample.test=1 ARGS` as a real process."""
+    """`cli(*args)`: run `worksample sandbox run --label worksample.test=1 … ARGS` as a real process."""
 
     def run(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([CLI, "sandbox", "run", "--label", "worksample.test=1", *args],
+        labels = [arg for label in OURS for arg in ("--label", label)]
+        return subprocess.run([CLI, "sandbox", "run", *labels, *args],
                               capture_output=True, timeout=timeout, env=env)
 
     return run
