@@ -58,9 +58,14 @@ def _start_children(sup: Supervisor, host: str, port: int) -> dict[str, str]:
 
 
 def _remove_pods() -> int:
-    from worksample.sandbox import remove_all_pods
+    """Remove every pod on this engine (workspaces stay on disk); return how many."""
+    from worksample.sandbox import default_backend
 
-    return remove_all_pods()
+    backend = default_backend()
+    pods = list(backend.list_pods())
+    for pod in pods:
+        backend.remove(pod.id)
+    return len(pods)
 
 
 def run_up(host: str, port: int) -> None:
@@ -93,4 +98,4 @@ def run_up(host: str, port: int) -> None:
         print("stopping…", flush=True)
         sup.stop()
         removed = _remove_pods()
-        print(f"stopped (removed {removed} sandbox containers)", flush=True)
+        print(f"stopped (removed {removed} sandbox pods)", flush=True)

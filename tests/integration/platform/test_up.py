@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from worksample.sandbox import PodSpec, create_pod, default_backend
+
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -81,6 +83,7 @@ def test_up_serves_and_stops_everything(tmp_path, sig):
         names = {Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0].decode() for p in children}
         assert any("redis-server" in n for n in names), names
         assert len(children) >= 3  # redis, api, worker
+        pod = create_pod(PodSpec(command=["sleep", "600"], labels={"worksample.test": "1"}))
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, out
@@ -90,6 +93,7 @@ def test_up_serves_and_stops_everything(tmp_path, sig):
             time.sleep(0.1)
         assert not [p for p in children if _alive(p)]
         assert not (tmp_path / "data" / "redis" / "redis.sock").exists()
+        assert pod.id not in {p.id for p in default_backend().list_pods()}
     finally:
         if proc.poll() is None:
             proc.kill()
