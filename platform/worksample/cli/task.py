@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -34,7 +35,9 @@ def validate(paths: list[Path] = typer.Argument(..., help="task folders or task.
             typer.echo(f"{path}: ok", err=True)
     if failed:
         typer.echo(f"{failed} of {len(paths)} task(s) invalid", err=True)
-        raise typer.Exit(1)
+        # sys.exit, not typer.Exit: the root CLI runs click with standalone_mode=False,
+        # which turns typer.Exit into a return value and the exit status into 0.
+        sys.exit(1)
 
 
 @app.command("list")
@@ -66,3 +69,9 @@ def new(
     for item in TODO_LIST:
         typer.echo(f"  - {item}")
     typer.echo(f"then run: worksample task validate {folder}")
+
+
+# `task test` belongs to grading (it grades the reference and baselines through the pipeline).
+from worksample.cli.grading import task_test as _task_test  # noqa: E402
+
+app.command("test")(_task_test)
