@@ -28,6 +28,10 @@ app.add_typer(_sandbox.app, name="sandbox", help="Run commands in hardened sandb
 app.add_typer(_task.app, name="task", help="Author and validate tasks")
 _platform.register(app)
 
+from worksample.cli import grading as _grading  # noqa: E402
+
+_grading.register(app)
+
 
 def main() -> None:
     """Entry point: run the CLI and turn known errors into one line on stderr."""

@@ -1,14 +1,36 @@
-"""Grading jobs on the `grading` queue (the job body lives in worksample.grading.jobs)."""
+"""Grading jobs on the `grading` queue (the job body lives in worksample.grading.jobs).
+
+Retries: the job raises only for infrastructure faults (after giving its claim
+back), so RQ's bounded retry policy below applies to those alone; the tries
+count in the database bounds them too, across Redis restarts.
+"""
 
 from __future__ import annotations
 
-from rq import Queue
+from rq import Queue, Retry
 
 from worksample.jobs import GRADING_QUEUE, connection
+
+JOB_TIMEOUT = 1800  # above the longest run + grader + pod start; the worker's own watchdog
+RETRY_INTERVALS = [5, 20]  # seconds before the 2nd and 3rd tries (MAX_TRIES = 3)
 
 
 def enqueue_grading(submission_id: str) -> str:
     """Queue the grading of a submission whose row and artifacts already exist; returns the job id."""
     queue = Queue(GRADING_QUEUE, connection=connection())
-    job = queue.enqueue("worksample.grading.jobs.grade_submission", submission_id, job_timeout=1800)
+    job = queue.enqueue("worksample.grading.jobs.grade_submission", submission_id, job_timeout=JOB_TIMEOUT,
+                        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                        description=f"grade submission {submission_id}")
     return job.id
+
+
+def enqueue_reconcile() -> str:
+    """Queue one reconciler pass (re-enqueue submissions left queued or running after a loss)."""
+    queue = Queue(GRADING_QUEUE, connection=connection())
+    job = queue.enqueue("worksample.grading.jobs.reconcile", job_timeout=120)
+    return job.id
+
+
+def queued_job_count() -> int:
+    """How many jobs wait on the grading queue (for status pages and tests)."""
+    return len(Queue(GRADING_QUEUE, connection=connection()))

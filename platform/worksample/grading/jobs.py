@@ -1,0 +1,96 @@
+"""The grading job body: `grade_submission(submission_id)`, run by RQ workers (and inline by the CLI).
+
+1. claim the submission (queued → running) or do nothing;
+2. grade its workspace in a grading pod (runner) while a heartbeat keeps the claim;
+3. store the report and set `graded`.
+
+Infrastructure faults (Docker down, image missing, Redis/DB hiccups inside the
+run) give the claim back and re-raise so the queue retries, up to MAX_TRIES;
+then the submission ends `error` with an error report. Anything else that
+goes wrong is not retried: it ends `error` at once. What the candidate's code
+did is never an exception here: it is in the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from worksample.config import get_settings
+from worksample.db.models import SubmissionStatus
+from worksample.errors import DockerUnavailable, ImageMissing, RedisUnavailable
+from worksample.grading import pipeline
+from worksample.grading.report import build_report, error_report
+from worksample.grading.runner import GradingInput, grade_workspace
+
+log = logging.getLogger(__name__)
+
+INFRASTRUCTURE_FAULTS = (DockerUnavailable, ImageMissing, RedisUnavailable, ConnectionError)
+
+
+class InfrastructureFault(Exception):
+    """Raised out of the job so the queue retries it (the claim was given back first)."""
+
+
+def submission_workspace(artifacts: Path) -> Path:
+    """The snapshot of /workspace inside a submission's artifacts folder."""
+    return artifacts / "workspace" if (artifacts / "workspace").is_dir() else artifacts
+
+
+def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -> dict | None:
+    """Grade one submission; returns the stored report body, or None if there was nothing to do."""
+    claim = pipeline.claim(submission_id)
+    if claim is None:
+        log.info("submission %s is not queued; nothing to do", submission_id)
+        return None
+    try:
+        with pipeline.Heartbeat(claim):
+            body = _grade(claim, labels)
+    except INFRASTRUCTURE_FAULTS as exc:
+        return _infrastructure_fault(claim, exc)
+    except Exception as exc:  # a grader or platform bug: recorded, never retried, never lost
+        log.exception("grading %s failed", submission_id)
+        body = error_report(submission_id, claim.task_slug, f"grading failed: {type(exc).__name__}: {exc}")
+        pipeline.finish(claim, body, SubmissionStatus.error)
+        return body
+    pipeline.finish(claim, body)
+    return body
+
+
+def _grade(claim: pipeline.Claim, labels: dict[str, str] | None) -> dict:
+    work_dir = claim.artifacts_path / "grading" / f"{int(time.time() * 1000)}-{claim.token}"
+    work_dir.mkdir(parents=True)
+    inp = GradingInput(task_dir=claim.task_path, workspace=submission_workspace(claim.artifacts_path),
+                       work_dir=work_dir, labels={"worksample.submission": claim.submission_id, **(labels or {})})
+    outcome = grade_workspace(inp)
+    body = build_report(submission_id=claim.submission_id, task=outcome.task, task_dir=claim.task_path,
+                        result=outcome.result, run=outcome.run.public(), run_dir=outcome.run_dir)
+    body["run_dir"] = str(outcome.run_dir)
+    return body
+
+
+def _infrastructure_fault(claim: pipeline.Claim, exc: Exception) -> dict | None:
+    message = f"{type(exc).__name__}: {exc}"
+    if claim.token >= pipeline.MAX_TRIES:
+        body = error_report(claim.submission_id, claim.task_slug,
+                            f"gave up after {claim.token} tries: {message}")
+        pipeline.finish(claim, body, SubmissionStatus.error)
+        return body
+    pipeline.release(claim, message)
+    raise InfrastructureFault(message) from exc
+
+
+def reconcile() -> list[str]:
+    """Re-enqueue submissions left behind by a lost worker or a lost Redis; returns their ids."""
+    from worksample.jobs.grading import enqueue_grading
+
+    ids = pipeline.stale_submissions()
+    for submission_id in ids:
+        enqueue_grading(submission_id)
+    return ids
+
+
+def grading_dir() -> Path:
+    """Where local grading (CLI) keeps submissions: the data dir's `submissions/`."""
+    return get_settings().resolved_data_dir / "submissions"

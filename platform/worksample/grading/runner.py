@@ -1,0 +1,243 @@
+"""One grading run (DESIGN §9 steps 1–4): a grading pod, the notebook run, copy-out, the hidden suite.
+
+The pod: the task's image running a bare ipykernel over `ipc`, a fresh mock
+with the grading profile and the task's oracle, the hidden hold-out data at
+`/workspace/data`, and a grader container that waits until the run folder is
+complete. The grader never runs candidate code and the run folder is never
+mounted into the workload, so the result comes back through a channel the
+candidate's code never touched.
+
+Errors are of two kinds (STYLE.md): infrastructure faults (Docker down, an
+image missing) raise and are retried by the queue; everything the candidate's
+code does is recorded in the `RunRecord`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from worksample import sandbox
+from worksample.errors import WorksampleError
+from worksample.grading import notebook as nbrun
+from worksample.grading.suite import SuitePaths, resolve_suites
+from worksample.sandbox.spec import GRADER_UID, GraderSpec, Limits, MockSpec, Mount, PodSpec
+
+log = logging.getLogger(__name__)
+
+COPY_OUT_CAP = 64 * 1024**2
+MOCK_LOG_CAP = 128 * 1024**2
+RESULT_CAP = 4 * 1024**2
+DEFAULT_CELL_TIMEOUT = 600.0
+GRADER_TIMEOUT = 300.0
+KERNEL_READY_TIMEOUT = 60.0
+READY_FLAG = ".ready"
+SKIP_COPY_IN = {"data", "outputs"}  # hold-out data is mounted; outputs must come from this run
+
+
+class GraderFailed(WorksampleError):
+    """The hidden suite produced no valid result (a grader fault, not the candidate's)."""
+
+
+@dataclass
+class GradingInput:
+    """What to grade: a task folder and a submission's workspace folder (or one notebook)."""
+
+    task_dir: Path
+    workspace: Path
+    work_dir: Path  # a fresh folder of ours for the run folder and the result
+    seed: int = 0
+    labels: dict[str, str] | None = None
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT
+
+
+@dataclass
+class GradingOutcome:
+    """A finished grading run: the run record, the suite's result, the run folder."""
+
+    run: nbrun.RunRecord
+    result: dict
+    run_dir: Path
+    task: dict
+    entrypoint: str
+
+
+def grade_workspace(inp: GradingInput) -> GradingOutcome:
+    """Run the entrypoint in a grading pod and the hidden suite over what it left; see module doc.
+
+    Raises WorksampleError subclasses (DockerUnavailable, ImageMissing, GraderFailed,
+    catalog errors) for faults that are not the candidate's.
+    """
+    from worksample.catalog import load_task
+
+    task = load_task(inp.task_dir)
+    suites = resolve_suites(inp.task_dir, str(task.grading.suite), task.grading.include)
+    run_dir, result_dir, suites_dir = _prepare_dirs(inp.work_dir, suites)
+    spec = _pod_spec(inp, task, suites, run_dir, result_dir, suites_dir)
+    pod = sandbox.create_pod(spec)
+    try:
+        _copy_submission(pod, inp.workspace)
+        record, nb = _run_entrypoint(pod, inp, task)
+        _collect(pod, run_dir, nb, record, task, inp.task_dir)
+        result = _run_grader(pod, run_dir, result_dir)
+    finally:
+        sandbox.remove(pod)
+    return GradingOutcome(record, result, run_dir, task.model_dump(mode="json"), task.workspace.entrypoint)
+
+
+def _prepare_dirs(work_dir: Path, suites: SuitePaths) -> tuple[Path, Path, Path]:
+    """1. The run folder (grader reads), the result dir (only the grader writes), the suites root."""
+    run_dir, result_dir, suites_dir = work_dir / "run", work_dir / "result", work_dir / "suites"
+    for path in (run_dir / "mock", result_dir, suites_dir / "task"):
+        path.mkdir(parents=True, exist_ok=True)
+    for extra in suites.included:
+        (suites_dir / extra.name).mkdir(exist_ok=True)
+    (suites_dir / "pytest.ini").write_text("")
+    shutil.chown(result_dir, GRADER_UID, GRADER_UID)
+    for path in (work_dir, run_dir, suites_dir):
+        path.chmod(0o755)
+    return run_dir, result_dir, suites_dir
+
+
+def _grader_command(suites: SuitePaths) -> list[str]:
+    from worksample.grading.suite import pytest_command
+
+    tests = ["/grading/suites/task", *[f"/grading/suites/{p.name}" for p in suites.included]]
+    pytest_argv = pytest_command("python", "/grading/run", "/grading/result/result.json", "/grading/suites/task/data",
+                                 tests, "/grading/suites/pytest.ini")
+    # The grader starts with the pod and waits for the run folder to be complete.
+    wait = (f"while [ ! -e /grading/run/{READY_FLAG} ]; do [ -e /grading/run/.abort ] && exit 3; sleep 0.05; done; "
+            "cd /grading/suites && exec \"$@\"")
+    return ["sh", "-c", wait, "grader", *pytest_argv]
+
+
+def _pod_spec(inp: GradingInput, task, suites: SuitePaths, run_dir: Path, result_dir: Path,
+              suites_dir: Path) -> PodSpec:
+    """2. The grading pod: kernel workload, grading mock, hidden data, waiting grader."""
+    mock = task.mock_llm
+    folder = inp.task_dir
+    mounts = [Mount(run_dir, "/grading/run"), Mount(suites_dir, "/grading/suites"),
+              Mount(suites.task_suite, "/grading/suites/task"), Mount(result_dir, "/grading/result", read_only=False)]
+    mounts += [Mount(p, f"/grading/suites/{p.name}") for p in suites.included]
+    holdout = suites.hidden_data / "holdout"
+    res = task.resources
+    timeout = task.grading.timeout.total_seconds()
+    return PodSpec(
+        image=task.image, kernel=True, timeout=timeout + GRADER_TIMEOUT + 120,
+        limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
+        data=holdout if holdout.is_dir() else folder / str(task.workspace.data),
+        labels={"worksample.purpose": "grading", **(inp.labels or {})},
+        mock=MockSpec(profile=folder / str(mock.grading_profile) if mock else None, seed=inp.seed,
+                      oracle=folder / str(mock.oracle) if mock and mock.oracle else None),
+        grader=GraderSpec(command=_grader_command(suites), mounts=tuple(mounts), env={"PYTHONDONTWRITEBYTECODE": "1"}),
+    )
+
+
+def _copy_submission(pod, workspace: Path) -> None:
+    """3. The submission's files into the pod's fresh workspace (not data/ and not old outputs/)."""
+    backend = sandbox.default_backend()
+    for entry in sorted(workspace.iterdir()):
+        if entry.name in SKIP_COPY_IN or entry.is_symlink():
+            continue
+        dest = "/workspace" if entry.is_file() else f"/workspace/{entry.name}"
+        backend.copy_in(pod, entry, dest)
+
+
+def _run_entrypoint(pod, inp: GradingInput, task):
+    """4. Execute the entrypoint cell by cell; a missing or broken notebook is the candidate's outcome."""
+    path = inp.workspace / task.workspace.entrypoint
+    if path.is_symlink() or not path.is_file():
+        return _failed_run(f"entrypoint {task.workspace.entrypoint} is missing from the submission"), None
+    try:
+        nb = nbrun.load_notebook(path, task.workspace.entrypoint)
+    except ValueError as exc:
+        return _failed_run(str(exc)), None
+    client = sandbox.wait_kernel_ready(pod, timeout=KERNEL_READY_TIMEOUT)
+    try:
+        total = task.grading.timeout.total_seconds()
+        record = nbrun.execute_notebook(nb, client, _alive_probe(pod), min(inp.cell_timeout, total), total)
+    finally:
+        client.stop_channels()
+    return record, nb
+
+
+def _failed_run(message: str) -> nbrun.RunRecord:
+    return nbrun.RunRecord(status=nbrun.RunStatus.error, errors=[message])
+
+
+def _alive_probe(pod):
+    """A cheap 'is the kernel's container still running' check, asking the engine at most every second."""
+    last = {"at": 0.0, "alive": True}
+
+    def alive() -> bool:
+        if time.monotonic() - last["at"] >= 1.0:
+            last["alive"] = sandbox.wait(pod, "workload", timeout=0.01) is None
+            last["at"] = time.monotonic()
+        return last["alive"]
+
+    return alive
+
+
+def _collect(pod, run_dir: Path, nb, record: nbrun.RunRecord, task, task_dir: Path) -> None:
+    """5. Copy out outputs/ and the mock's log; write the notebook, run record, task and profile."""
+    backend = sandbox.default_backend()
+    try:
+        skipped = backend.copy_out(pod, "/workspace/outputs", run_dir / "outputs", max_bytes=COPY_OUT_CAP)
+    except WorksampleError as exc:  # the candidate removed or replaced outputs/: nothing to grade there
+        skipped = [f"outputs: {exc}"]
+    if skipped:
+        record.errors.append(f"not copied out (links, special files or over the size cap): {', '.join(skipped[:5])}")
+    _snapshot_mock_log(pod, run_dir / "mock")
+    if nb is not None:
+        import nbformat
+
+        nbformat.write(nb, run_dir / "notebook.ipynb")
+    (run_dir / "run.json").write_text(json.dumps(record.public()))
+    (run_dir / "task.json").write_text(json.dumps(task.model_dump(mode="json")))
+    profile = task.mock_llm.grading_profile if task.mock_llm else None
+    data = yaml.safe_load((task_dir / str(profile)).read_text()) if profile else {}
+    (run_dir / "profile.json").write_text(json.dumps(data, default=str))
+    for path in run_dir.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def _snapshot_mock_log(pod, dest: Path) -> None:
+    """Copy the mock's logs as they are now: calls made after the run ended are not graded."""
+    source = pod.mock_log_dir or pod.dir / "mock" / "log"
+    for name in ("calls.jsonl", "bodies.jsonl"):
+        path = source / name
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as src, (dest / name).open("wb") as out:
+                out.write(src.read(MOCK_LOG_CAP))
+
+
+def _run_grader(pod, run_dir: Path, result_dir: Path) -> dict:
+    """6. Release the waiting grader, wait for it, read its result (size-capped JSON, validated)."""
+    (run_dir / READY_FLAG).write_text("")
+    code = sandbox.wait(pod, "grader", timeout=GRADER_TIMEOUT)
+    if code is None:
+        raise GraderFailed(f"the hidden suite did not finish within {GRADER_TIMEOUT:.0f}s")
+    return read_result(result_dir / "result.json", code)
+
+
+def read_result(path: Path, exit_code: int) -> dict:
+    """The grader's result file, checked for shape; GraderFailed when absent or malformed."""
+    if path.is_symlink() or not path.is_file():
+        raise GraderFailed(f"the hidden suite wrote no result (grader exit {exit_code})")
+    if path.stat().st_size > RESULT_CAP:
+        raise GraderFailed("the hidden suite's result is larger than allowed")
+    try:
+        result = json.loads(path.read_bytes())
+    except json.JSONDecodeError as exc:
+        raise GraderFailed(f"the hidden suite's result is not JSON: {exc}") from None
+    checks = result.get("checks") if isinstance(result, dict) else None
+    if not isinstance(checks, list) or not all(isinstance(c, dict) and {"id", "status", "points", "max_points"} <= set(c)
+                                                for c in checks):
+        raise GraderFailed("the hidden suite's result has no valid checks list")
+    return result
