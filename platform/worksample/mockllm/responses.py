@@ -84,16 +84,16 @@ class Responder:
         """Answer with an injected transport fault; False when `draw` has none."""
         fault = draw.fault
         if fault in _TRANSPORT_ERRORS:
-            await asyncio.sleep(draw.latency_s)
+            await pause(draw.latency_s)
             status, message = _TRANSPORT_ERRORS[fault]
             await self.error(ex, send, ApiError(status, message, "server_error", None, None))
         elif fault == "bad_gateway":
-            await asyncio.sleep(draw.latency_s)
+            await pause(draw.latency_s)
             await self._finish(ex, send, 502, self._headers(ex, wire.HTML_TYPE), wire.BAD_GATEWAY_HTML)
         elif fault == "timeout":
             await self._stall(ex, send, draw)
         elif fault == "reset":
-            await asyncio.sleep(draw.latency_s)
+            await pause(draw.latency_s)
             ex.status = 0  # no HTTP response at all
             self.server.log_call(ex)
             await _reset(send, started=False)
@@ -103,7 +103,7 @@ class Responder:
 
     async def _stall(self, ex: Exchange, send, draw: Draw) -> None:
         """Headers go out, then the body never comes until the client gives up."""
-        await asyncio.sleep(draw.latency_s)
+        await pause(draw.latency_s)
         ex.status = 200
         self.server.log_call(ex)
         await send({"type": "http.response.start", "status": 200, "headers": self._headers(ex, wire.JSON_TYPE)})
@@ -135,14 +135,14 @@ class Responder:
             cut = max(1, len(events) // 2)  # after the role chunk and some content
             events = events[:cut]
         ex.status = 200
-        await asyncio.sleep(latency * 0.3)  # time to first token
+        await pause(latency * 0.3)  # time to first token
         await send({"type": "http.response.start", "status": 200,
                     "headers": self._headers(ex, wire.SSE_TYPE) + [(b"cache-control", b"no-cache")]})
         gap = latency * 0.7 / max(len(events), 1)
         if gap >= _MIN_GAP_S:
             for event in events[:-1]:
                 await send({"type": "http.response.body", "body": event, "more_body": True})
-                await asyncio.sleep(gap)
+                await pause(gap)
             events = events[-1:]
         body = b"".join(events)
         if fault == "stream_cut":
@@ -155,6 +155,16 @@ class Responder:
                                         "type": "server_error", "param": None, "code": None}})
         self.server.log_call(ex)
         await send({"type": "http.response.body", "body": body})
+
+
+async def pause(seconds: float) -> None:
+    """Sleep for injected latency; with none, do not yield to the loop at all.
+
+    Even sleep(0) puts this request behind every other ready one, which under
+    load added milliseconds of queueing to a mock that needs microseconds.
+    """
+    if seconds > 0:
+        await asyncio.sleep(seconds)
 
 
 def _completion_id(ex: Exchange) -> str:

@@ -28,7 +28,7 @@ from worksample.mockllm.limits import Budget, KeyLimits, Refusal, cost_usd
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
 from worksample.mockllm.plan import FaultPlan, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
-from worksample.mockllm.responses import Responder
+from worksample.mockllm.responses import Responder, pause
 from worksample.mockllm.validation import ChatRequest, chat_request, embedding_request
 from worksample.mockllm.wire import ApiError, bad_param
 
@@ -241,7 +241,7 @@ class MockServer:
         if req.stream:
             await self.out.stream(ex, send, req, reply, latency, storm)
         else:
-            await asyncio.sleep(latency)
+            await pause(latency)
             await self.out.completion(ex, send, req, reply, storm)
 
     async def _embeddings(self, ex: Exchange, req, spec: ModelSpec, draw, storm, send) -> None:
@@ -251,7 +251,7 @@ class MockServer:
             vec = embed(text, dims)
             data.append({"object": "embedding", "index": i, "embedding": encode_base64(vec) if req.encoding_format == "base64" else vec})
         self.bill(ex, spec, storm)
-        await asyncio.sleep(draw.latency_s)
+        await pause(draw.latency_s)
         await self.out.embeddings(ex, send, req.model, data, storm)
 
     def bill(self, ex: Exchange, spec: ModelSpec, storm) -> None:

@@ -150,3 +150,12 @@ def test_max_in_flight_and_cost(tmp_path: Path) -> None:
     summary = llmlog.summarize(log)
     assert summary == {"calls": 3, "status_counts": {"200": 2, "500": 1}, "retries": 0, "rate_limited": 0,
                        "cost_usd": 0.75, "prompt_tokens": 30, "completion_tokens": 10, "max_in_flight": 3}
+
+
+def test_line_separators_inside_strings_do_not_split_lines(tmp_path: Path) -> None:
+    record = call(1.0, "a")
+    record["model"] = "odd\u2028model\u0085name"
+    path = tmp_path / "calls.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n" + json.dumps(call(2.0, "b")) + "\n", encoding="utf-8")
+    log = llmlog.load(path)
+    assert [c.model for c in log.calls] == ["odd\u2028model\u0085name", "atlas-mini"]
