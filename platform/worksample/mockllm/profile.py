@@ -2,7 +2,19 @@
 
 A profile is YAML validated by pydantic models with `extra="forbid"`, so a typo
 is an error rather than a silently ignored key. `load_profile` is the one entry
-point; the task validator reuses it.
+point; the task validator reuses it. Beyond the DESIGN §6 example:
+
+- models: `context_window` (default 128000), `kind: chat|embedding` (default
+  chat), `dimensions` for embedding models (default 256). Prices are required.
+- faults: also `stream_cut` (connection dropped mid-stream, no `[DONE]`) and
+  `stream_error` (a `data: {"error": …}` event, then the end); they apply only
+  to `stream: true` requests. `timeout` takes `stall_s` (default 120 s): how
+  long the body stalls after the headers before the connection is dropped.
+- incidents: windows measured from server start; `rate_limit_storm` takes
+  `rpm` and/or `tpm`, an extra per-key bucket in force during the window.
+- Absent `rate_limits`, `budget_usd`, `latency`: no limit, no budget, no delay.
+- Budget is the whole server's spend (the organisation's quota); rate limits
+  are per API key.
 """
 
 from __future__ import annotations

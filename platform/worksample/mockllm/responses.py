@@ -106,7 +106,8 @@ class Responder:
         await pause(draw.latency_s)
         ex.status = 200
         self.server.log_call(ex)
-        await send({"type": "http.response.start", "status": 200, "headers": self._headers(ex, wire.JSON_TYPE)})
+        ctype = wire.SSE_TYPE if ex.stream else wire.JSON_TYPE
+        await send({"type": "http.response.start", "status": 200, "headers": self._headers(ex, ctype)})
         await send({"type": "http.response.body", "body": b"", "more_body": True})
         try:
             await asyncio.wait_for(_until_disconnect(ex.receive), draw.stall_s)

@@ -34,6 +34,9 @@ from worksample.mockllm.wire import ApiError, bad_param
 
 log = logging.getLogger("worksample.mockllm")
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# Without --api-key every key is accepted and gets its own buckets; bound how
+# many are remembered so a client inventing keys cannot grow memory forever.
+MAX_KEYS = 10_000
 CHAT_PATH = "/v1/chat/completions"
 EMBED_PATH = "/v1/embeddings"
 
@@ -58,6 +61,7 @@ class Exchange:
     cost_usd: float = 0.0
     retry_after_s: float | None = None
     reserved_tokens: int = 0  # completion tokens charged up front (max_tokens)
+    stream: bool = False
     logged: bool = False
     receive: object = None
 
@@ -169,6 +173,7 @@ class MockServer:
             if max(tokens.count(s) for s in req.inputs) > spec.context_window:
                 raise bad_param("input", f"This model's maximum context length is {spec.context_window} tokens, however you requested more. Please reduce your prompt.", "context_length_exceeded")
         ex.reserved_tokens = (req.max_tokens or 0) if chat else 0
+        ex.stream = chat and req.stream
         storm = self._admit(ex, req.model, ex.prompt_tokens + ex.reserved_tokens)
         draw = self.plan.draw(ex.index, ex.request_hash, chat=chat, stream=chat and req.stream)
         ex.fault = draw.fault
@@ -210,6 +215,8 @@ class MockServer:
         k = key or ""
         limits = self.limits.get(k)
         if limits is None:
+            if len(self.limits) >= MAX_KEYS:
+                del self.limits[next(iter(self.limits))]  # forget the oldest key
             limits = self.limits[k] = KeyLimits(self.profile.rate_limits, time.monotonic())
         return limits
 
@@ -295,7 +302,10 @@ def _canonical_hash(body: object, raw: bytes) -> str:
     """sha256 of the canonical body (sorted keys, compact), or of the raw bytes if not JSON."""
     if body is _INVALID:
         return hashlib.sha256(raw).hexdigest()
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError:  # nested deeper than the encoder goes: the raw bytes will do
+        return hashlib.sha256(raw).hexdigest()
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -337,3 +337,22 @@ async def test_stream_error_event(apps) -> None:
     # the same fault drawn by a non-streaming request does nothing
     r = await app.chat({"model": "atlas-mini", "messages": [{"role": "user", "content": "x"}]})
     assert r.status_code == 200 and app.calls()[-1]["fault"] is None
+
+
+async def test_rate_limit_storm_window(apps) -> None:
+    app = apps({"rate_limits": {"rpm": 1000, "tpm": 1000000},
+                "incidents": [{"kind": "rate_limit_storm", "start_s": 0, "duration_s": 60, "rpm": 1}]})
+    ok = await app.chat({"model": "atlas-mini", "messages": [{"role": "user", "content": "x"}]})
+    assert ok.headers["x-ratelimit-limit-requests"] == "1"
+    r = await app.chat({"model": "atlas-mini", "messages": [{"role": "user", "content": "y"}]})
+    assert r.status_code == 429 and "Limit 1, Used 1, Requested 1" in r.json()["error"]["message"]
+    assert app.calls()[-1]["fault"] == "rate_limit" and app.calls()[-1]["retry_after_s"] > 1
+
+
+async def test_deeply_nested_body_is_a_400_not_a_crash(apps) -> None:
+    app = apps()
+    for depth in (900, 100_000):
+        raw = b'{"a":' * depth + b"1" + b"}" * depth
+        r = await app.client.post("/v1/chat/completions", content=raw, headers=AUTH)
+        assert r.status_code == 400
+    assert all(c["status"] == 400 and c["fault"] is None for c in app.calls())
