@@ -50,9 +50,9 @@ class AsyncPods:
         """See PodBackend.remove."""
         await run_blocking(self.backend.remove, pod)
 
-    async def list_pods(self, labels: dict[str, str] | None = None) -> list[PodInfo]:
+    async def list_pods(self, labels: dict[str, str] | None = None, every_platform: bool = False) -> list[PodInfo]:
         """See PodBackend.list_pods."""
-        return list(await run_blocking(self.backend.list_pods, labels))
+        return list(await run_blocking(self.backend.list_pods, labels, every_platform))
 
     async def reap(self, now: float | None = None) -> list:
         """See reaper.reap."""

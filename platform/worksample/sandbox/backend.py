@@ -95,5 +95,8 @@ class PodBackend(ABC):
         """Remove the pod's containers and host state (ephemeral workspace, ipc dir); idempotent."""
 
     @abstractmethod
-    def list_pods(self, labels: dict[str, str] | None = None) -> Iterable[PodInfo]:
-        """Every pod of ours on this engine, found by label (works after a platform restart)."""
+    def list_pods(self, labels: dict[str, str] | None = None, every_platform: bool = False) -> Iterable[PodInfo]:
+        """This platform's pods (same data dir), found by label, so it works after a restart.
+
+        `every_platform` also lists pods of other platforms sharing the engine.
+        """

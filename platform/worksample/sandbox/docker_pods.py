@@ -13,10 +13,12 @@ from typing import Iterable
 
 import docker.errors
 
+from worksample.config import get_settings
 from worksample.errors import DockerUnavailable, WorksampleError
 from worksample.sandbox import engine, files, hardening, layout, streams
 from worksample.sandbox.backend import ExecResult, OutputSink, Pod, PodBackend, PodInfo
 from worksample.sandbox.spec import (
+    LABEL_DATA_DIR,
     LABEL_DEADLINE,
     LABEL_POD,
     LABEL_POD_DIR,
@@ -53,6 +55,7 @@ class DockerPods(PodBackend):
     @engine.translate_errors
     def create_pod(self, spec: PodSpec) -> Pod:
         """Create and start a hardened pod; see PodBackend.create_pod."""
+        engine.client()  # fail on a dead engine before making any host state
         pod_id = new_pod_id()
         pod_dir = layout.make_pod_dir(pod_id)
         pod = Pod(id=pod_id, dir=pod_dir, containers={}, api_key=spec.mock.api_key,
@@ -182,22 +185,25 @@ class DockerPods(PodBackend):
     def remove(self, pod: Pod | str) -> None:
         """See PodBackend.remove."""
         pod_id = pod if isinstance(pod, str) else pod.id
-        api = engine.client().api
         pod_dir = pod.dir if isinstance(pod, Pod) else None
-        for summary in api.containers(all=True, filters={"label": f"{LABEL_POD}={pod_id}"}):
-            pod_dir = pod_dir or Path(summary["Labels"].get(LABEL_POD_DIR, ""))
-        for role in ("workload", "grader", "mock"):
-            try:
-                api.remove_container(container_name(pod_id, role), force=True, v=True)
-            except docker.errors.APIError as exc:
-                ignore_gone(exc)
-        if pod_dir and str(pod_dir):
-            layout.remove_pod_dir(pod_dir)
+        try:
+            api = engine.client().api
+            for summary in api.containers(all=True, filters={"label": f"{LABEL_POD}={pod_id}"}):
+                pod_dir = pod_dir or Path(summary["Labels"].get(LABEL_POD_DIR, ""))
+            for role in ("workload", "grader", "mock"):
+                try:
+                    api.remove_container(container_name(pod_id, role), force=True, v=True)
+                except docker.errors.APIError as exc:
+                    ignore_gone(exc)
+        finally:  # host state goes even when the engine has gone away meanwhile
+            if pod_dir and str(pod_dir):
+                layout.remove_pod_dir(pod_dir)
 
     @engine.translate_errors
-    def list_pods(self, labels: dict[str, str] | None = None) -> Iterable[PodInfo]:
+    def list_pods(self, labels: dict[str, str] | None = None, every_platform: bool = False) -> Iterable[PodInfo]:
         """See PodBackend.list_pods."""
-        filters = [LABEL_POD] + [f"{k}={v}" for k, v in (labels or {}).items()]
+        mine = {} if every_platform else {LABEL_DATA_DIR: str(get_settings().resolved_data_dir)}
+        filters = [LABEL_POD] + [f"{k}={v}" for k, v in {**mine, **(labels or {})}.items()]
         pods: dict[str, PodInfo] = {}
         for summary in engine.client().api.containers(all=True, filters={"label": filters}):
             found = summary["Labels"]

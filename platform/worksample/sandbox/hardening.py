@@ -11,7 +11,9 @@ from typing import Any
 
 from docker.types import LogConfig, Ulimit
 
+from worksample.config import get_settings
 from worksample.sandbox.spec import (
+    LABEL_DATA_DIR,
     GRADER_UID,
     LABEL_DEADLINE,
     LABEL_POD,
@@ -44,7 +46,8 @@ PLACEHOLDER_MOCK = (
 
 def labels_for(pod_id: str, role: str, deadline: int, pod_dir: str, extra: dict[str, str]) -> dict[str, str]:
     """The labels by which the reaper finds a pod's containers, also after a restart."""
-    return {**extra, LABEL_POD: pod_id, LABEL_ROLE: role, LABEL_DEADLINE: str(deadline), LABEL_POD_DIR: pod_dir}
+    return {**extra, LABEL_POD: pod_id, LABEL_ROLE: role, LABEL_DEADLINE: str(deadline), LABEL_POD_DIR: pod_dir,
+            LABEL_DATA_DIR: str(get_settings().resolved_data_dir)}
 
 
 def _common(limits: Limits, uid: int) -> dict[str, Any]:

@@ -23,6 +23,7 @@ LABEL_POD = "worksample.pod"
 LABEL_ROLE = "worksample.role"
 LABEL_DEADLINE = "worksample.deadline"
 LABEL_POD_DIR = "worksample.pod_dir"
+LABEL_DATA_DIR = "worksample.data_dir"  # which platform (data dir) owns the pod: engines may be shared
 ROLES = ("mock", "workload", "grader")
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
@@ -154,7 +155,7 @@ class PodSpec:
         if self.command is None and not self.kernel:
             raise UsageError("command: give a command to run or kernel=True")
         for key in self.labels:
-            if key.startswith("worksample.") and key.split(".", 1)[1] in ("pod", "role", "deadline", "pod_dir"):
+            if key.startswith("worksample.") and key.split(".", 1)[1] in ("pod", "role", "deadline", "pod_dir", "data_dir"):
                 raise UsageError(f"labels: {key!r} is set by the sandbox itself")
 
     def deadline(self, now: float | None = None) -> int:

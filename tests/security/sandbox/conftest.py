@@ -91,6 +91,12 @@ def pods(request, docker_client, data_dir):
 
 
 @pytest.fixture
+def test_labels() -> dict[str, str]:
+    """Labels every test container carries (the leftover check looks for them)."""
+    return dict(TEST_LABELS)
+
+
+@pytest.fixture
 def cli():
     """`cli(*args)`: run `worksample sandbox run --label worksample.test=1 … ARGS` as a real process."""
 

@@ -1,0 +1,113 @@
+"""Pod shape and hardening as the engine reports it, exit status, kernel over ipc, async calls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from worksample import sandbox
+
+pytestmark = [pytest.mark.docker]
+
+IDLE = ["sleep", "300"]
+MIB = 1024**2
+
+
+def test_pod_shape_and_hardening_as_inspected(pods, docker_client):
+    limits = sandbox.Limits(memory=256 * MIB, cpus=0.5, pids=100)
+    pod = pods(command=IDLE, limits=limits, kernel=False, ipc=True)
+    mock = docker_client.api.inspect_container(pod.containers["mock"])
+    work = docker_client.api.inspect_container(pod.containers["workload"])
+    host = work["HostConfig"]
+    assert mock["HostConfig"]["NetworkMode"] == "none"
+    assert host["NetworkMode"] == f"container:{mock['Id']}"
+    assert work["Config"]["User"] == "1000:1000" and mock["Config"]["User"] == "1001:1001"
+    for config in (host, mock["HostConfig"]):
+        assert config["CapDrop"] == ["ALL"] and not config["CapAdd"]
+        assert config["SecurityOpt"] == ["no-new-privileges"]  # no seccomp=unconfined: default profile
+        assert config["ReadonlyRootfs"] is True and config["Privileged"] is False
+        assert config["Init"] is True
+        assert config["Memory"] == config["MemorySwap"] > 0
+        assert config["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "1", "max-size": str(MIB)}}
+    assert host["Memory"] == 256 * MIB and host["NanoCpus"] == 500_000_000 and host["PidsLimit"] == 100
+    assert {u["Name"]: u["Hard"] for u in host["Ulimits"]} == {"nofile": 1024, "fsize": limits.fsize, "core": 0}
+    assert host["Tmpfs"]["/tmp"].endswith(f"size={limits.tmp},mode=1777")
+    targets = sorted(b.split(":")[1] for b in host["Binds"])
+    assert targets == ["/ipc", "/workspace"]  # no other host path, no docker socket
+    assert all(str(pod.dir) in b for b in host["Binds"])
+    assert not any(m["Type"] == "volume" for m in work["Mounts"] + mock["Mounts"])
+    labels = work["Config"]["Labels"]
+    assert labels["worksample.pod"] == pod.id and labels["worksample.role"] == "workload"
+    assert abs(int(labels["worksample.deadline"]) - time.time() - 3600) < 60
+    assert mock["Config"]["Labels"]["worksample.role"] == "mock"
+    assert "OPENAI_API_KEY=" + pod.api_key in work["Config"]["Env"]
+    assert "OPENAI_BASE_URL=http://127.0.0.1:8080/v1" in work["Config"]["Env"]
+    if "/mockllm:" in mock["Config"]["Image"]:  # (not the placeholder used while mockllm is unbuilt)
+        assert pod.api_key in mock["Config"]["Cmd"]  # the mock accepts exactly the pod's key
+
+
+def test_mock_sees_only_its_plan_and_log(pods, docker_client):
+    pod = pods(command=IDLE)
+    mock = docker_client.api.inspect_container(pod.containers["mock"])
+    binds = {b.split(":")[1]: b.split(":")[2] for b in mock["HostConfig"]["Binds"]}
+    assert binds == {"/mock/plan": "ro", "/mock/log": "rw", "/etc/resolv.conf": "ro"}
+    work = docker_client.api.inspect_container(pod.containers["workload"])
+    assert not any("/mock" in b for b in work["HostConfig"]["Binds"])
+
+
+def test_cli_exit_status_and_streams(cli):
+    result = cli("--", "sh", "-c", "echo out; echo err >&2; exit 7")
+    assert result.returncode == 7
+    assert result.stdout == b"out\n"
+    assert result.stderr == b"err\n"
+
+
+def test_kernel_over_ipc_runs_code_as_the_candidate(pods):
+    pod = pods(kernel=True)
+    client = sandbox.wait_kernel_ready(pod, timeout=60)
+    try:
+        outputs = []
+        reply = client.execute_interactive(
+            "import os; print(os.getuid(), os.getcwd(), os.environ['OPENAI_BASE_URL'])", timeout=30,
+            output_hook=lambda msg: outputs.append(msg["content"].get("text", "")))
+    finally:
+        client.stop_channels()
+    assert reply["content"]["status"] == "ok"
+    assert "".join(outputs).split() == ["1000", "/workspace", "http://127.0.0.1:8080/v1"]
+    assert len(str(pod.ipc_dir / "kernel-5")) < 107
+
+
+def test_kernel_ready_times_out_with_a_clear_error(pods):
+    pod = pods(command=IDLE, kernel=True)  # kernel connection file written, but no kernel runs
+    start = time.monotonic()
+    with pytest.raises(sandbox.KernelNotReady, match=pod.id):
+        sandbox.wait_kernel_ready(pod, timeout=1.5)
+    assert time.monotonic() - start < 5
+
+
+async def test_async_pods_never_block_the_event_loop(docker_client, data_dir, test_labels):
+    pods = sandbox.AsyncPods()
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not stop.is_set():
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    pod = await pods.create_pod(sandbox.PodSpec(command=["sh", "-c", "echo hi; sleep 1"], image="notebook",
+                                                labels=test_labels))
+    try:
+        assert await pods.wait(pod, timeout=30) == 0
+        assert [p.id for p in await pods.list_pods({"worksample.pod": pod.id})] == [pod.id]
+    finally:
+        await pods.remove(pod)
+        stop.set()
+        await tick
+    assert len(gaps) > 50 and max(gaps) < 0.2, max(gaps)
