@@ -1,0 +1,60 @@
+"""Fixtures for grading integration tests: a real small task, a migrated database, staff tokens."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def _minitask():
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("grading_minitask", HERE / "minitask.py")
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def minitask():
+    """The minitask helper module (task builder, notebooks)."""
+    return _minitask()
+
+
+@pytest.fixture
+def mini_task(tmp_path: Path, minitask) -> Path:
+    """A real, valid task folder with a hidden suite and hold-out data."""
+    return minitask.make_task(tmp_path / "tasks")
+
+
+@pytest.fixture
+def db(data_dir: Path) -> Path:
+    """A migrated SQLite database in the test's data dir."""
+    from worksample.db import migrate
+
+    migrate()
+    return data_dir
+
+
+@pytest.fixture
+def tokens(db) -> dict[str, str]:
+    """A reviewer and an admin bearer token."""
+    from worksample.accounts import create_token
+    from worksample.db.models import Role
+
+    return {"reviewer": create_token(Role.reviewer, "rita"), "admin": create_token(Role.admin, "adam")}
+
+
+@pytest.fixture
+def no_test_containers_left():
+    """After the test, no container labelled worksample.test=1 may remain."""
+    yield
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
+                          "label=worksample.purpose=grading"], capture_output=True, text=True).stdout.split()
+    if out:
+        subprocess.run(["docker", "rm", "-f", *out], capture_output=True)
+    assert not out, f"grading containers left behind: {out}"
