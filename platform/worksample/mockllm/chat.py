@@ -43,13 +43,14 @@ def compose(req: ChatRequest, answer: OracleAnswer, fault: str | None, rng: rand
     if calls:
         reply.finish = "tool_calls"
     reply.fault = _apply_fault(reply, req, fault, rng)
-    limit = req.max_tokens
-    if limit is not None and _count(reply) > limit:
-        _cut(reply, limit)
+    used = _count(reply)
+    if req.max_tokens is not None and used > req.max_tokens:
+        _cut(reply, req.max_tokens)
         reply.finish = "length"
+        used = _count(reply)
     if reply.content is None and not reply.calls:
         reply.content = ""
-    reply.completion_tokens = _count(reply)
+    reply.completion_tokens = used
     return reply
 
 

@@ -72,7 +72,7 @@ def _prose(request: OracleRequest, rng: random.Random) -> str:
 
 def sentence(rng: random.Random, words: int) -> str:
     """A capitalised sentence of `words` words from a small vocabulary."""
-    text = " ".join(rng.choice(_WORDS) for _ in range(max(words, 1)))
+    text = " ".join(rng.choices(_WORDS, k=max(words, 1)))
     return text[0].upper() + text[1:] + "."
 
 

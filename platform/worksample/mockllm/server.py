@@ -107,7 +107,10 @@ class MockServer:
             ex.status = 499  # the client closed the request before sending all of it
         except Exception:  # noqa: BLE001 - nothing a client sends may take the server down
             log.exception("mockllm: internal error on request %s", ex.request_id)
-            await self.out.error(ex, send, ApiError(500, "The server had an error while processing your request. Sorry about that!", "server_error", fault="internal_error"))
+            if ex.logged:  # the response has started: all we can do is drop it
+                abort_connection(send)
+            else:
+                await self.out.error(ex, send, ApiError(500, "The server had an error while processing your request. Sorry about that!", "server_error", fault="internal_error"))
         finally:
             self.in_flight -= 1
             if not ex.logged:  # a client that vanished mid-answer still gets its line
@@ -163,7 +166,7 @@ class MockServer:
             raise ApiError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", "invalid_request_error")
         chat = path == CHAT_PATH
         req = chat_request(body) if chat else embedding_request(body)
-        ex.model = req.model
+        ex.model = req.model[:200]  # a client's string: keep log lines bounded
         spec = self._model(req.model, chat)
         if chat:
             ex.prompt_tokens = tokens.count_messages(req.messages, req.tools, req.response_format)
