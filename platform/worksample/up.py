@@ -76,6 +76,9 @@ def run_up(host: str, port: int) -> None:
 
     _preflight()
     migrate()
+    from worksample.workspace.catalog_sync import sync_catalog
+
+    slugs = sync_catalog()
     stop = {"signal": None}
 
     def _on_signal(signum, _frame):
@@ -90,6 +93,11 @@ def run_up(host: str, port: int) -> None:
         _wait_http(url + "/healthz", sup)
         print(f"worksample is up at {url}", flush=True)
         print(f"admin token: {create_token(Role.admin, 'admin')}", flush=True)
+        if slugs:
+            from worksample.workspace.invitations import create_invitation
+
+            demo = create_invitation(slugs[0], "Demo Candidate", "demo@example.com")
+            print(f"demo invite ({slugs[0]}): {url}/c/{demo.token}", flush=True)
         while stop["signal"] is None and not sup.dead():
             time.sleep(0.2)
         if sup.dead():

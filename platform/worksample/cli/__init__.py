@@ -32,6 +32,10 @@ from worksample.cli import grading as _grading  # noqa: E402
 
 _grading.register(app)
 
+from worksample.cli import attempts as _attempts  # noqa: E402
+
+_attempts.register(app)
+
 
 def main() -> None:
     """Entry point: run the CLI and turn known errors into one line on stderr."""

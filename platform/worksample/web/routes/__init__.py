@@ -7,7 +7,7 @@ import importlib
 from fastapi import APIRouter
 
 # Add a module name here when you add a routes module.
-ROUTERS: tuple[str, ...] = ("submissions", "reports", "login")
+ROUTERS: tuple[str, ...] = ("invitations", "attempts", "pages", "workspace", "submissions", "reports", "login")
 
 
 def routers() -> list[APIRouter]:

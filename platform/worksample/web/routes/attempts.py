@@ -1,0 +1,165 @@
+"""Attempts API: start (by invite token), state, submit (by attempt cookie), extend and activity (staff).
+
+Also runs the deadline sweep for as long as the app lives: at start-up (a
+deadline that passed while the platform was down is handled now) and every
+few seconds after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from worksample.errors import UsageError, WorksampleError
+from worksample.web.auth import Staff, require_admin, require_staff
+from worksample.workspace import activity
+from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id, cookie_kwargs, guess_limiter
+from worksample.workspace.attempts import (
+    AttemptClosed,
+    AttemptNotFound,
+    InviteRefused,
+    extend_deadline,
+    get_attempt,
+    start_attempt,
+)
+from worksample.workspace.invitations import InvitationState
+from worksample.workspace.submit import expire_due_attempts, submit_attempt
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY_S = 5.0
+
+
+async def _sweep_forever() -> None:
+    while True:
+        try:
+            await run_in_threadpool(expire_due_attempts)
+        except Exception:  # the sweep must outlive a flaky engine or database; the next pass retries
+            log.exception("deadline sweep failed")
+        await asyncio.sleep(SWEEP_EVERY_S)
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    """Run the deadline sweep beside the app."""
+    task = asyncio.create_task(_sweep_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+
+router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"], lifespan=lifespan)
+
+
+class AttemptExtend(BaseModel):
+    """Body of POST /api/v1/attempts/{attempt_id}/extend."""
+
+    model_config = ConfigDict(extra="forbid")
+    minutes: int = Field(ge=1, le=240)
+
+
+def client_key(request: Request) -> str:
+    """Who is guessing: the peer address (the platform runs behind no proxy it trusts)."""
+    return request.client.host if request.client else "?"
+
+
+def is_secure(request: Request) -> bool:
+    """Whether to mark cookies Secure: the request came over https."""
+    return request.url.scheme == "https"
+
+
+def require_attempt_cookie(request: Request, attempt_id: str) -> None:
+    """403 unless the request carries the attempt cookie of `attempt_id`."""
+    if cookie_attempt_id(request.cookies.get(ATTEMPT_COOKIE)) != attempt_id:
+        raise HTTPException(status_code=403, detail="this browser has not started that attempt")
+
+
+async def run_start(request: Request, token: str):
+    """Start (or resume) by token with the guess limit applied; returns the AttemptView or raises HTTPException."""
+    wait = guess_limiter.blocked(client_key(request))
+    if wait:
+        raise HTTPException(status_code=429, detail="too many attempts; try again later",
+                            headers={"Retry-After": str(int(wait))})
+    try:
+        return await run_in_threadpool(start_attempt, token)
+    except InviteRefused as exc:
+        if exc.state is InvitationState.unknown:
+            guess_limiter.failed(client_key(request))
+            raise HTTPException(status_code=404, detail="this link is not valid") from None
+        raise HTTPException(status_code=410, detail=f"this invitation cannot be used ({exc.state.value})") from None
+    except WorksampleError as exc:  # Docker down, image missing, JupyterLab slow: retryable, the clock runs
+        log.error("start failed: %s", exc)
+        raise HTTPException(status_code=503, detail=f"the workspace could not be started: {exc}") from None
+
+
+@router.post("/{token}/start")
+async def start(token: str, request: Request) -> JSONResponse:
+    """Start the clock (or resume the running attempt) and set the attempt cookie."""
+    view = await run_start(request, token)
+    resp = JSONResponse({"attempt_id": view.id, "deadline": view.deadline.isoformat(),
+                         "workspace_url": view.workspace_url})
+    resp.set_cookie(value=_cookie(view.id), **cookie_kwargs(is_secure(request)))
+    return resp
+
+
+def _cookie(attempt_id: str) -> str:
+    from worksample.workspace.access import attempt_cookie_value
+
+    return attempt_cookie_value(attempt_id)
+
+
+@router.get("/{attempt_id}")
+async def state(attempt_id: str, request: Request) -> dict:
+    """The attempt's status, deadline and server time (for the countdown)."""
+    require_attempt_cookie(request, attempt_id)
+    try:
+        view = await run_in_threadpool(get_attempt, attempt_id)
+    except AttemptNotFound:
+        raise HTTPException(status_code=404, detail="no such attempt") from None
+    return view.public()
+
+
+@router.post("/{attempt_id}/submit", status_code=202)
+async def submit(attempt_id: str, request: Request) -> dict:
+    """Hand the work in now; returns the submission id (the same one if already submitted)."""
+    require_attempt_cookie(request, attempt_id)
+    try:
+        submission_id = await run_in_threadpool(submit_attempt, attempt_id, "candidate")
+    except AttemptNotFound:
+        raise HTTPException(status_code=404, detail="no such attempt") from None
+    return {"submission_id": submission_id}
+
+
+@router.post("/{attempt_id}/extend")
+async def extend(attempt_id: str, body: AttemptExtend, _admin: Staff = Depends(require_admin)) -> dict:
+    """Move a running attempt's deadline later (before it passes)."""
+    try:
+        view = await run_in_threadpool(extend_deadline, attempt_id, body.minutes)
+    except AttemptNotFound:
+        raise HTTPException(status_code=404, detail="no such attempt") from None
+    except AttemptClosed as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    except UsageError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return view.public()
+
+
+@router.get("/{attempt_id}/activity")
+async def attempt_activity(attempt_id: str, _staff: Staff = Depends(require_staff)) -> dict:
+    """What the candidate did: cells run (time, cell id, code size), saves, kernel restarts."""
+    try:
+        await run_in_threadpool(get_attempt, attempt_id)
+    except AttemptNotFound:
+        raise HTTPException(status_code=404, detail="no such attempt") from None
+    return {"attempt_id": attempt_id, "events": await run_in_threadpool(activity.events, attempt_id)}
+

@@ -1,0 +1,127 @@
+"""The candidate's workspace: `/w/{attempt_id}/` is the top bar around JupyterLab; everything below is proxied.
+
+Checks, in order, for every request and websocket: the path does not escape
+(`..` in any encoding), the attempt cookie names this attempt (else 403, the
+same whether or not the attempt exists), websocket Origin is our own, and the
+attempt is still running (else 410 with the "submitted" page).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from worksample.db.models import AttemptStatus, utcnow
+from worksample.errors import WorksampleError
+from worksample.web.routes.pages import page
+from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id
+from worksample.workspace.attempts import AttemptClosed, AttemptNotFound, ensure_attempt_pod, get_attempt
+from worksample.workspace.pods import Jupyter, read_jupyter
+from worksample.workspace.proxy import UpstreamGone, http_proxy, proxy_websocket, unsafe_path
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["workspace"], include_in_schema=False)
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _granted(cookies, attempt_id: str) -> bool:
+    return cookie_attempt_id(cookies.get(ATTEMPT_COOKIE)) == attempt_id
+
+
+def _open(attempt_id: str):
+    """The attempt if it exists and its clock still runs, else None."""
+    try:
+        view = get_attempt(attempt_id)
+    except AttemptNotFound:
+        return None
+    return view if view.status is AttemptStatus.running and view.deadline > utcnow() else None
+
+
+def submitted_page(request: Request, attempt_id: str) -> HTMLResponse:
+    """410: the work was submitted (or cut off at the deadline)."""
+    try:
+        view = get_attempt(attempt_id)
+    except AttemptNotFound:
+        view = None
+    return page(request, "submitted.html", {"view": view}, 410)
+
+
+async def _jupyter(attempt_id: str, fresh: bool = False) -> Jupyter:
+    """The attempt's JupyterLab: from pod.json, or (re)started when absent or `fresh`."""
+    if not fresh:
+        found = await run_in_threadpool(read_jupyter, attempt_id)
+        if found is not None:
+            return found
+    return await run_in_threadpool(ensure_attempt_pod, attempt_id)
+
+
+@router.get("/w/{attempt_id}")
+async def no_slash(attempt_id: str) -> Response:
+    """Redirect to the workspace page."""
+    return RedirectResponse(f"/w/{attempt_id}/", status_code=307)
+
+
+@router.get("/w/{attempt_id}/", response_class=HTMLResponse)
+async def workspace_page(attempt_id: str, request: Request) -> Response:
+    """The top bar (task, countdown, save state, Submit) around JupyterLab."""
+    if not _granted(request.cookies, attempt_id):
+        return PlainTextResponse("forbidden", status_code=403)
+    view = await run_in_threadpool(_open, attempt_id)
+    if view is None:
+        return await run_in_threadpool(submitted_page, request, attempt_id)
+    return page(request, "workspace.html", {"view": view, "server_ts": utcnow().timestamp()})
+
+
+@router.api_route("/w/{attempt_id}/{subpath:path}", methods=ALL_METHODS)
+async def proxy(attempt_id: str, subpath: str, request: Request) -> Response:
+    """Everything under the workspace: JupyterLab, reverse-proxied over the pod's unix socket."""
+    if unsafe_path(request.scope.get("raw_path", b"").decode("latin-1")) or unsafe_path(subpath):
+        return PlainTextResponse("bad path", status_code=400)
+    if not _granted(request.cookies, attempt_id):
+        return PlainTextResponse("forbidden", status_code=403)
+    if await run_in_threadpool(_open, attempt_id) is None:
+        return await run_in_threadpool(submitted_page, request, attempt_id)
+    try:
+        try:
+            return await http_proxy.forward(request, await _jupyter(attempt_id), subpath)
+        except UpstreamGone:  # the pod went away (platform restart, reaper): resume in a new one
+            return await http_proxy.forward(request, await _jupyter(attempt_id, fresh=True), subpath)
+    except AttemptClosed:
+        return await run_in_threadpool(submitted_page, request, attempt_id)
+    except (UpstreamGone, WorksampleError) as exc:
+        log.warning("attempt %s: workspace unavailable: %s", attempt_id, exc)
+        return PlainTextResponse("your workspace is restarting; retry in a few seconds", status_code=503,
+                                 headers={"Retry-After": "3"})
+
+
+def origin_ok(ws: WebSocket) -> bool:
+    """True if the websocket's Origin is this platform's own (scheme, host and port of the request)."""
+    origin = ws.headers.get("origin")
+    host = ws.headers.get("host")
+    if not origin or not host:
+        return False
+    scheme = "https" if ws.url.scheme == "wss" else "http"
+    return origin == f"{scheme}://{host}"
+
+
+@router.websocket("/w/{attempt_id}/{subpath:path}")
+async def proxy_ws(ws: WebSocket, attempt_id: str, subpath: str) -> None:
+    """Websockets under the workspace (kernels, terminals, events), proxied to JupyterLab."""
+    raw = ws.scope.get("raw_path", b"").decode("latin-1")
+    if unsafe_path(raw) or unsafe_path(subpath) or not _granted(ws.cookies, attempt_id) or not origin_ok(ws):
+        await ws.close(code=1008)  # before accept: the handshake gets 403
+        return
+    if await run_in_threadpool(_open, attempt_id) is None:
+        await ws.close(code=1008)
+        return
+    try:
+        try:
+            await proxy_websocket(ws, await _jupyter(attempt_id))
+        except UpstreamGone:
+            await proxy_websocket(ws, await _jupyter(attempt_id, fresh=True))
+    except (UpstreamGone, WorksampleError) as exc:
+        log.warning("attempt %s: websocket unavailable: %s", attempt_id, exc)
+        await ws.close(code=1013)

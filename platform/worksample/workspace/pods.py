@@ -1,0 +1,296 @@
+"""The attempt's pod: a persisted quota'd workspace, and JupyterLab on a unix socket inside it.
+
+Host layout per attempt (`<data>/attempts/<attempt_id>/`):
+  workspace.img, workspace/   the ext4 image and its mount: the candidate's /workspace
+  mock-log/                   the mock's call log, kept across the attempt's pods
+  pod.json                    which pod serves the attempt: its socket and Jupyter token (0600)
+  seeded                      marker: starter files were copied in once
+
+JupyterLab is configured through `JUPYTER_CONFIG_DIR=/ipc/jupyter`, a dir in the
+pod's bind-mounted ipc folder that we fill after the pod is created; the
+workload waits for a `go` file before it starts the server. Once the server
+answers, the config file holding the token is deleted, so the token lives only
+in the server's memory and in pod.json on the host.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import yaml
+
+from worksample.catalog.spec import Task as TaskSpec
+from worksample.config import get_settings
+from worksample.errors import WorksampleError
+
+LABEL_ATTEMPT = "worksample.attempt"
+JUPYTER_UID = 1000
+READY_TIMEOUT = 90.0
+# The pod outlives the deadline by this much so that, if every platform process is down at
+# the deadline, the reaper still removes it; writes after the deadline never count anyway.
+POD_GRACE_S = 900
+# JupyterLab autosaves every 120 s by default; 10 s keeps what a deadline can lose small.
+AUTOSAVE_S = 10
+WAIT_THEN_START = "while [ ! -e /ipc/jupyter/go ]; do sleep 0.02; done; exec jupyter lab"
+
+
+def extra_labels() -> dict[str, str]:
+    """Labels added to every attempt pod from WORKSAMPLE_POD_LABELS (`k=v,k=v`; tests set worksample.test=1)."""
+    text = os.environ.get("WORKSAMPLE_POD_LABELS", "")
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs if k.strip()}
+
+
+class PodNotReady(WorksampleError):
+    """JupyterLab in the attempt's pod did not come up."""
+
+
+@dataclass(frozen=True)
+class Jupyter:
+    """How the platform reaches an attempt's JupyterLab."""
+
+    attempt_id: str
+    pod_id: str
+    sock: str
+    token: str
+
+
+def attempt_dir(attempt_id: str) -> Path:
+    """The attempt's host dir (created on first use)."""
+    path = get_settings().resolved_data_dir / "attempts" / attempt_id
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def workspace_path(attempt_id: str) -> Path:
+    """Where the attempt's workspace is mounted on the host."""
+    return attempt_dir(attempt_id) / "workspace"
+
+
+def base_url(attempt_id: str) -> str:
+    """JupyterLab's base URL, the same path the platform serves it under."""
+    return f"/w/{attempt_id}/"
+
+
+@contextmanager
+def attempt_lock(attempt_id: str):
+    """Serialise pod and submit work on one attempt across threads and processes on this host."""
+    with open(attempt_dir(attempt_id) / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_jupyter(attempt_id: str) -> Jupyter | None:
+    """The attempt's JupyterLab as recorded in pod.json, or None (no Docker call)."""
+    path = attempt_dir(attempt_id) / "pod.json"
+    try:
+        data = json.loads(path.read_text())
+        return Jupyter(attempt_id, data["pod_id"], data["sock"], data["token"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def ensure_pod(attempt_id: str, task: TaskSpec, deadline: datetime) -> Jupyter:
+    """The attempt's JupyterLab, starting a pod for it if none is running; blocks until it answers.
+
+    Idempotent and safe to call concurrently. Raises PodNotReady, DockerUnavailable, ImageMissing.
+    """
+    with attempt_lock(attempt_id):
+        current = read_jupyter(attempt_id)
+        if current is not None and pod_running(current.pod_id) and jupyter_answers(current):
+            return current
+        if current is not None:
+            _remove_pod(current.pod_id)
+        return _start_pod(attempt_id, task, deadline)
+
+
+def pod_running(pod_id: str) -> bool:
+    """True if the pod's workload container is running."""
+    from worksample.sandbox import default_backend
+
+    for info in default_backend().list_pods({"worksample.pod": pod_id}):
+        return info.states.get("workload") == "running" and info.states.get("mock") == "running"
+    return False
+
+
+def _start_pod(attempt_id: str, task: TaskSpec, deadline: datetime) -> Jupyter:
+    """1. workspace, 2. starter files, 3. pod, 4. JupyterLab config, 5. go, 6. wait, 7. record."""
+    from worksample.sandbox import create_pod, remove
+
+    workspace = open_attempt_workspace(attempt_id, task)
+    seed_starter(attempt_id, task, workspace)
+    pod = create_pod(_pod_spec(attempt_id, task, deadline, workspace))
+    try:
+        jupyter = Jupyter(attempt_id, pod.id, str(pod.ipc_dir / "jupyter.sock"), secrets.token_hex(32))
+        config = write_jupyter_config(pod.ipc_dir, attempt_id, jupyter.token)
+        (config / "go").touch()
+        wait_ready(jupyter, pod.id)
+        scrub_secrets(config)
+        _write_pod_json(attempt_id, jupyter)
+    except BaseException:
+        remove(pod)
+        raise
+    return jupyter
+
+
+def open_attempt_workspace(attempt_id: str, task: TaskSpec) -> Path:
+    """Mount (creating on first use) the attempt's quota'd workspace; return its host path."""
+    from worksample.sandbox import open_workspace
+
+    folder = attempt_dir(attempt_id)
+    return open_workspace(folder / "workspace.img", folder / "workspace", task.resources.disk).path
+
+
+def seed_starter(attempt_id: str, task: TaskSpec, workspace: Path) -> None:
+    """Copy the task's starter files into the workspace, once per attempt (never over the candidate's work)."""
+    from worksample.sandbox.files import copy_in, host_path
+
+    marker = attempt_dir(attempt_id) / "seeded"
+    if marker.exists():
+        return
+    starter = Path(task.folder) / task.workspace.starter
+    if starter.is_dir():
+        copy_in(starter, host_path(workspace, "/workspace"))
+    marker.touch()
+
+
+def _pod_spec(attempt_id: str, task: TaskSpec, deadline: datetime, workspace: Path):
+    from worksample.sandbox import Limits, MockSpec, PodSpec
+
+    folder = Path(task.folder)
+    res = task.resources
+    mock = task.mock_llm
+    profile = folder / mock.attempt_profile if mock else None
+    data = folder / task.workspace.data
+    log_dir = attempt_dir(attempt_id) / "mock-log"
+    remaining = (deadline - datetime.now(timezone.utc)).total_seconds()
+    return PodSpec(
+        command=["sh", "-c", WAIT_THEN_START],
+        image=task.image,
+        limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
+        timeout=max(60.0, remaining + POD_GRACE_S),
+        workspace=workspace,
+        data=data if data.is_dir() else None,
+        ipc=True,
+        env={"JUPYTER_CONFIG_DIR": "/ipc/jupyter", "JUPYTER_RUNTIME_DIR": "/ipc/jupyter/runtime"},
+        labels={**extra_labels(), LABEL_ATTEMPT: attempt_id},
+        mock=MockSpec(profile=profile, seed=_profile_seed(profile),
+                      oracle=folder / mock.oracle if mock and mock.oracle else None,
+                      log_dir=log_dir, api_key=_api_key(attempt_id)),
+    )
+
+
+def _api_key(attempt_id: str) -> str:
+    from worksample.workspace.access import attempt_api_key
+
+    return attempt_api_key(attempt_id)
+
+
+def _profile_seed(profile: Path | None) -> int:
+    if profile is None:
+        return 0
+    try:
+        data = yaml.safe_load(profile.read_text())
+    except (OSError, yaml.YAMLError):
+        return 0
+    seed = data.get("seed", 0) if isinstance(data, dict) else 0
+    return seed if isinstance(seed, int) else 0
+
+
+def write_jupyter_config(ipc_dir: Path, attempt_id: str, token: str) -> Path:
+    """Write JupyterLab's config into `<ipc>/jupyter` (seen in the pod as /ipc/jupyter); return that dir."""
+    config = ipc_dir / "jupyter"
+    files = {
+        "jupyter_server_config.json": {
+            "ServerApp": {"sock": "/ipc/jupyter.sock", "base_url": base_url(attempt_id), "root_dir": "/workspace",
+                          "open_browser": False, "terminals_enabled": True},
+            "IdentityProvider": {"token": token},
+            "LabApp": {"app_settings_dir": "/ipc/jupyter/lab-settings", "extension_manager": "readonly",
+                       "expose_app_in_browser": True,
+                       "news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"},
+        },
+        # The extension manager would offer to install from PyPI: off. Announcements fetch news: off.
+        "labconfig/page_config.json": {"disabledExtensions": {
+            "@jupyterlab/extensionmanager-extension": True, "@jupyterlab/apputils-extension:announcements": True}},
+        "lab-settings/overrides.json": {"@jupyterlab/docmanager-extension:plugin": {"autosaveInterval": AUTOSAVE_S}},
+    }
+    for rel, content in files.items():
+        path = config / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(content))
+    (config / "runtime").mkdir(exist_ok=True)
+    for root, dirs, names in os.walk(config):
+        for name in [*dirs, *names]:
+            os.chown(os.path.join(root, name), JUPYTER_UID, JUPYTER_UID)
+    os.chown(config, JUPYTER_UID, JUPYTER_UID)
+    return config
+
+
+def scrub_secrets(config: Path) -> None:
+    """Delete the files that hold the Jupyter token once the server has read them."""
+    (config / "jupyter_server_config.json").unlink(missing_ok=True)
+    for path in (config / "runtime").glob("jpserver-*"):
+        path.unlink(missing_ok=True)
+
+
+def jupyter_answers(jupyter: Jupyter, timeout: float = 2.0) -> bool:
+    """True if JupyterLab answers an authenticated status request on its socket."""
+    if not os.path.exists(jupyter.sock):
+        return False
+    transport = httpx.HTTPTransport(uds=jupyter.sock)
+    try:
+        with httpx.Client(transport=transport, timeout=timeout) as client:
+            resp = client.get(f"http://localhost{base_url(jupyter.attempt_id)}api/status",
+                              headers={"Authorization": f"token {jupyter.token}"})
+        return resp.status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_ready(jupyter: Jupyter, pod_id: str, timeout: float = READY_TIMEOUT) -> None:
+    """Poll until JupyterLab answers; raise PodNotReady (with the pod id) after `timeout`."""
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while time.monotonic() < deadline:
+        if jupyter_answers(jupyter):
+            return
+        time.sleep(delay)
+        delay = min(delay * 1.3, 0.25)
+    raise PodNotReady(f"JupyterLab in pod {pod_id} did not answer within {timeout:.0f}s")
+
+
+def _write_pod_json(attempt_id: str, jupyter: Jupyter) -> None:
+    path = attempt_dir(attempt_id) / "pod.json"
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"pod_id": jupyter.pod_id, "sock": jupyter.sock, "token": jupyter.token}, fh)
+    tmp.rename(path)
+
+
+def _remove_pod(pod_id: str) -> None:
+    from worksample.sandbox import remove
+
+    remove(pod_id)
+
+
+def stop_pod(attempt_id: str) -> None:
+    """Stop and remove every pod of the attempt (the workspace stays); idempotent."""
+    from worksample.sandbox import default_backend
+
+    backend = default_backend()
+    for info in backend.list_pods({LABEL_ATTEMPT: attempt_id}):
+        backend.remove(info.id)
+    (attempt_dir(attempt_id) / "pod.json").unlink(missing_ok=True)

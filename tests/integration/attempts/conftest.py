@@ -1,0 +1,8 @@
+"""Attempt-test fixtures (see tests/integration/attempts/attempts_harness.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from attempts_harness import make_platform, pytest_runtest_makereport  # noqa: E402,F401
