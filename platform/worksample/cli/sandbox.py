@@ -90,12 +90,12 @@ def _writer(stream) -> Callable[[bytes], None]:
 
 
 @app.command("list")
-def list_pods() -> None:
-    """List the pods on this engine (found by label) with their roles, states and deadlines."""
+def list_pods(every_platform: bool = typer.Option(False, "--all", help="Also pods of other data dirs")) -> None:
+    """List this platform's pods (found by label) with their roles, states and deadlines."""
     from worksample.sandbox import default_backend
 
     now = time.time()
-    for pod in default_backend().list_pods():
+    for pod in default_backend().list_pods(every_platform=every_platform):
         left = f"{pod.deadline - now:.0f}s left" if pod.deadline else "no deadline"
         states = " ".join(f"{role}={state}" for role, state in sorted(pod.states.items()))
         typer.echo(f"{pod.id}  {states}  {left}")

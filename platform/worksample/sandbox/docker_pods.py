@@ -7,6 +7,7 @@ failed create leaves no container, mount or directory behind.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Iterable
@@ -63,7 +64,7 @@ class DockerPods(PodBackend):
                   ephemeral_workspace=spec.workspace is None, labels=dict(spec.labels))
         try:
             self._create_containers(pod, spec)
-            self._start(pod)
+            self._start(pod, early=spec.kernel)
         except BaseException:
             self.remove(pod)
             raise
@@ -111,29 +112,45 @@ class DockerPods(PodBackend):
             command = command or ["python3", "-m", "ipykernel_launcher", "-f", "/ipc/kernel.json"]
         return mounts, command
 
-    def _start(self, pod: Pod) -> None:
-        """4. start the mock, 5. wait until it listens, 6. start the workload (and grader)."""
+    def _start(self, pod: Pod, early: bool) -> None:
+        """4. start the mock, 5. wait until it listens, 6. start the workload (and grader).
+
+        With `early` (kernel pods: no candidate code runs until a client sends it)
+        the workload boots while the mock does; we still return only once the mock listens.
+        """
         docker = engine.client()
         mock = docker.containers.get(pod.containers["mock"])
         mock.start()
+        others = [pod.containers[role] for role in ("workload", "grader") if role in pod.containers]
+        if early:
+            for name in others:
+                docker.api.start(name)
         self._wait_mock_listening(mock)
-        for role in ("workload", "grader"):
-            if role in pod.containers:
-                docker.api.start(pod.containers[role])
+        if not early:
+            for name in others:
+                docker.api.start(name)
 
     def _wait_mock_listening(self, mock) -> None:
-        """Poll the mock's /proc/<pid>/net/tcp (host side, no exec) until 127.0.0.1:8080 listens."""
+        """Poll the mock's /proc/<pid>/net/tcp (host side, no exec) until 127.0.0.1:8080 listens.
+
+        The listening socket must belong to a process of the mock container, so a
+        workload that grabbed the port first cannot pose as the mock.
+        """
         deadline = time.monotonic() + MOCK_READY_TIMEOUT
         delay = 0.005
+        mock.reload()
         while time.monotonic() < deadline:
-            mock.reload()
             state = mock.attrs["State"]
             if not state.get("Running"):
                 raise PodStartError(f"mock LLM container exited ({state.get('ExitCode')}): {_tail(mock)}")
-            if _listening(state.get("Pid", 0), mock):
+            inode = _listening_inode(state.get("Pid", 0), mock)
+            if inode is not None:
+                _check_owner(mock, inode)
                 return
             time.sleep(delay)
-            delay = min(delay * 1.5, 0.1)
+            delay = min(delay * 1.5, 0.05)
+            if inode is None and not os.path.exists(f"/proc/{state.get('Pid', 0)}"):
+                mock.reload()  # it may have died: refresh the state
         raise PodStartError(f"mock LLM did not listen on 127.0.0.1:{MOCK_PORT} within {MOCK_READY_TIMEOUT:.0f}s: {_tail(mock)}")
 
     @engine.translate_errors
@@ -230,16 +247,39 @@ def _mock_image_and_command(pod: Pod, spec: PodSpec) -> tuple[str, list[str], li
     return image, command, mounts
 
 
-def _listening(pid: int, mock) -> bool:
+def _listening_inode(pid: int, mock) -> int | None:
+    """The inode of the socket listening on 127.0.0.1:8080 in the mock's namespace (0 if remote), or None."""
     if not pid:
-        return False
+        return None
     try:
         with open(f"/proc/{pid}/net/tcp") as fh:
-            return any(_LISTEN_ENTRY in line and line.split()[3] == "0A" for line in fh)
+            for line in fh:
+                fields = line.split()
+                if fields[1] == _LISTEN_ENTRY and fields[3] == "0A":
+                    return int(fields[9])
+        return None
     except OSError:
-        # Remote engine (DOCKER_HOST): ask inside the mock instead.
-        probe = f"import socket; socket.create_connection(('127.0.0.1', {MOCK_PORT}), 1)"
-        return mock.exec_run(["python3", "-c", probe], user="1001:1001").exit_code == 0
+        if os.path.exists(f"/proc/{pid}"):  # present but unreadable: a remote engine's pid space
+            probe = f"import socket; socket.create_connection(('127.0.0.1', {MOCK_PORT}), 1)"
+            return 0 if mock.exec_run(["python3", "-c", probe]).exit_code == 0 else None
+        return None
+
+
+def _check_owner(mock, inode: int) -> None:
+    """Raise PodStartError unless a process of the mock container holds the listening socket."""
+    if inode == 0:
+        return  # remote engine: the in-mock probe already spoke to it
+    top = mock.top()
+    column = top["Titles"].index("PID")
+    target = f"socket:[{inode}]"
+    for row in top["Processes"] or []:
+        fd_dir = f"/proc/{row[column]}/fd"
+        try:
+            if any(os.readlink(f"{fd_dir}/{fd}") == target for fd in os.listdir(fd_dir)):
+                return
+        except OSError:
+            continue
+    raise PodStartError(f"something other than the mock LLM listens on 127.0.0.1:{MOCK_PORT} in the pod")
 
 
 def _tail(container) -> str:

@@ -10,27 +10,32 @@ from __future__ import annotations
 import os
 import time
 
-from jupyter_client import BlockingKernelClient
+from typing import TYPE_CHECKING
 
 from worksample.errors import WorksampleError
 from worksample.sandbox.backend import Pod
 from worksample.sandbox.layout import KERNEL_PORTS
+
+if TYPE_CHECKING:  # jupyter_client is imported on use: `import worksample.sandbox` stays light
+    from jupyter_client import BlockingKernelClient
 
 
 class KernelNotReady(WorksampleError, TimeoutError):
     """The pod's kernel did not answer kernel_info in time (subclasses TimeoutError)."""
 
 
-def kernel_client(pod: Pod) -> BlockingKernelClient:
+def kernel_client(pod: Pod) -> "BlockingKernelClient":
     """A (not yet started) client for the pod's kernel; raises ValueError for a pod made without kernel=True."""
     if pod.connection is None:
         raise ValueError(f"pod {pod.id} was not created with kernel=True")
+    from jupyter_client import BlockingKernelClient
+
     client = BlockingKernelClient()
     client.load_connection_info(pod.connection)
     return client
 
 
-def wait_kernel_ready(pod: Pod, timeout: float = 30.0) -> BlockingKernelClient:
+def wait_kernel_ready(pod: Pod, timeout: float = 30.0) -> "BlockingKernelClient":
     """Wait until the pod's kernel answers kernel_info; return a started client (caller stops its channels).
 
     Raises KernelNotReady if it does not within `timeout` seconds.

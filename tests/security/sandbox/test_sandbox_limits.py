@@ -83,7 +83,7 @@ def test_fork_bomb_stops_at_the_pids_limit_and_host_stays_responsive(pods, docke
     assert "fork failed 11" in logs  # EAGAIN: the pids cgroup said no
     assert pids_seen and max(pids_seen) <= 64, pids_seen
     assert max(pids_seen) >= 48, pids_seen  # it really was a bomb pressing on the limit
-    assert len(probe.latencies) >= 5 and max(probe.latencies) < 1.5, probe.latencies
+    assert len(probe.latencies) >= 5 and max(probe.latencies) < 2.5, probe.latencies
     assert mock_status == "running"
 
 
@@ -98,7 +98,7 @@ def test_memory_hog_kills_only_the_offender(pods, in_pod, docker_client):
     assert after.exit_code == 0 and after.stdout.strip().isdigit(), after  # workload alive, mock answering
     for role in ("mock", "workload"):
         assert docker_client.containers.get(pod.containers[role]).status == "running"
-    assert max(probe.latencies, default=0) < 1.5
+    assert max(probe.latencies, default=0) < 2.5
 
 
 FILL = """
@@ -166,5 +166,5 @@ def test_gigabyte_stdout_flood_is_capped(cli, docker_client, data_dir):
     assert len(result.stdout) <= MIB
     assert b"output capped at 1 MiB" in result.stderr
     assert 0 < max(probe.samples, default=0) <= 2 * MIB, probe.samples  # the engine's log file stayed bounded
-    assert max(probe.latencies) < 2.0, probe.latencies
+    assert max(probe.latencies) < 2.5, probe.latencies
     assert docker_client.ping()
