@@ -8,14 +8,19 @@ block.
 Log conventions (written by worksample.mockllm):
 - `ts` is arrival time; a call ends at `ts + latency_ms / 1000`.
 - `status` is the HTTP status; 0 means the connection was reset with no
-  response. A `timeout` fault logs 200 (headers were sent, the body never came).
+  response; 499 means the client closed the connection before the answer was
+  complete (nothing billed). A `timeout` fault logs 200 (headers were sent,
+  the body never came).
 - `fault` is null for a normal answer or a client error, else one of the
   profile's kinds (`server_error`, `overloaded`, `bad_gateway`, `timeout`,
   `reset`, `malformed_json`, `truncated`, `content_filter`, `stream_cut`,
   `stream_error`) or the mock's own: `rate_limit` (429 with retry-after),
   `request_too_large` (429, can never succeed), `insufficient_quota` (429,
   budget spent), `outage` (503 incident), `oracle_error`/`internal_error` (500).
-- Retries are calls whose `request_hash` was seen before on the same key.
+- Retries are calls whose `request_hash` was seen before on the same key;
+  `request_hash` is sha256 of json.dumps(body, sort_keys=True,
+  separators=(",", ":"), ensure_ascii=False), or of the raw bytes if not JSON.
+- `in_flight` counts the requests open at arrival, this one included.
 
 Every judgement is a `Finding` with a tri-state verdict: `pass`, `fail`, or
 `no_evidence` when the log holds nothing to judge (no calls, no 429s, ...).

@@ -115,35 +115,41 @@ class Responder:
             pass
         await _reset(send)
 
-    async def completion(self, ex: Exchange, send, req: ChatRequest, reply: Reply, storm) -> None:
+    async def completion(self, ex: Exchange, send, req: ChatRequest, reply: Reply) -> None:
         """A whole chat.completion."""
         body = wire.completion(_completion_id(ex), int(ex.ts), req.model, reply.content, reply.calls, reply.finish,
                                wire.usage(ex.prompt_tokens, ex.completion_tokens))
         await self._finish(ex, send, 200, self._headers(ex, wire.JSON_TYPE), body)
 
-    async def embeddings(self, ex: Exchange, send, model: str, data: list, storm) -> None:
+    async def embeddings(self, ex: Exchange, send, model: str, data: list) -> None:
         """An embeddings list."""
         body = wire.dumps({"object": "list", "data": data, "model": model,
                            "usage": {"prompt_tokens": ex.prompt_tokens, "total_tokens": ex.prompt_tokens}})
         await self._finish(ex, send, 200, self._headers(ex, wire.JSON_TYPE), body)
 
-    async def stream(self, ex: Exchange, send, req: ChatRequest, reply: Reply, latency: float, storm) -> None:
-        """An SSE stream; `stream_cut` drops the connection midway, `stream_error` sends an error event."""
+    async def stream(self, ex: Exchange, send, req: ChatRequest, reply: Reply, latency: float, bill) -> None:
+        """An SSE stream, paced over `latency`; `bill()` runs once it is delivered whole.
+
+        `stream_cut` drops the connection midway, `stream_error` ends with an
+        error event; neither is billed. A client that leaves is logged as 499.
+        """
         events = _stream_events(ex, req, reply)
         fault = ex.fault
-        cut = None
         if fault in ("stream_cut", "stream_error"):
-            cut = max(1, len(events) // 2)  # after the role chunk and some content
-            events = events[:cut]
+            events = events[: max(1, len(events) // 2)]  # the role chunk and some content
+        if not await pause(latency * 0.3, ex.receive):  # time to first token
+            client_closed(ex)
+            return
         ex.status = 200
-        await pause(latency * 0.3)  # time to first token
         await send({"type": "http.response.start", "status": 200,
                     "headers": self._headers(ex, wire.SSE_TYPE) + [(b"cache-control", b"no-cache")]})
         gap = latency * 0.7 / max(len(events), 1)
         if gap >= _MIN_GAP_S:
             for event in events[:-1]:
                 await send({"type": "http.response.body", "body": event, "more_body": True})
-                await pause(gap)
+                if not await pause(gap, ex.receive):
+                    client_closed(ex)
+                    return
             events = events[-1:]
         body = b"".join(events)
         if fault == "stream_cut":
@@ -154,18 +160,40 @@ class Responder:
         if fault == "stream_error":
             body += wire.sse({"error": {"message": "The server had an error while processing your request. Sorry about that!",
                                         "type": "server_error", "param": None, "code": None}})
+        else:
+            bill()
         self.server.log_call(ex)
         await send({"type": "http.response.body", "body": body})
 
 
-async def pause(seconds: float) -> None:
-    """Sleep for injected latency; with none, do not yield to the loop at all.
+CLIENT_CLOSED = 499  # nginx's status for "the client closed the request"
 
-    Even sleep(0) puts this request behind every other ready one, which under
-    load added milliseconds of queueing to a mock that needs microseconds.
+
+def client_closed(ex: Exchange) -> None:
+    """Mark `ex` as abandoned by its client: status 499, nothing delivered, nothing billed."""
+    ex.status = CLIENT_CLOSED
+    ex.completion_tokens = 0
+    ex.cost_usd = 0.0
+
+
+async def pause(seconds: float, receive=None) -> bool:
+    """Sleep for injected latency; False if the client disconnected meanwhile.
+
+    With no latency, return at once without yielding to the loop: even
+    sleep(0) puts this request behind every other ready one, which under load
+    added milliseconds of queueing to a mock that needs microseconds.
     """
-    if seconds > 0:
+    if seconds <= 0:
+        return True
+    if receive is None:
         await asyncio.sleep(seconds)
+        return True
+    watcher = asyncio.ensure_future(_until_disconnect(receive))
+    try:
+        done, _ = await asyncio.wait({watcher}, timeout=seconds)
+        return not done
+    finally:
+        watcher.cancel()
 
 
 def _completion_id(ex: Exchange) -> str:

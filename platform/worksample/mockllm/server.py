@@ -28,7 +28,7 @@ from worksample.mockllm.limits import Budget, KeyLimits, Refusal, cost_usd
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
 from worksample.mockllm.plan import FaultPlan, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
-from worksample.mockllm.responses import Responder, pause
+from worksample.mockllm.responses import Responder, client_closed, pause
 from worksample.mockllm.validation import ChatRequest, chat_request, embedding_request
 from worksample.mockllm.wire import ApiError, bad_param
 
@@ -103,8 +103,8 @@ class MockServer:
             await self._route(ex, scope, receive, send)
         except ApiError as err:
             await self.out.error(ex, send, err)
-        except ConnectionAbortedError:
-            ex.status = 499  # the client closed the request before sending all of it
+        except ConnectionAbortedError:  # the client closed the request before sending all of it
+            client_closed(ex)
         except Exception:  # noqa: BLE001 - nothing a client sends may take the server down
             log.exception("mockllm: internal error on request %s", ex.request_id)
             if ex.logged:  # the response has started: all we can do is drop it
@@ -244,15 +244,13 @@ class MockServer:
             ex.fault = reply.fault
         ex.completion_tokens = reply.completion_tokens
         latency = draw.latency_s * answer.latency_factor
-        if ex.fault in ("stream_cut", "stream_error"):
-            await self.out.stream(ex, send, req, reply, latency, storm)
-            return
-        self.bill(ex, spec, storm)
         if req.stream:
-            await self.out.stream(ex, send, req, reply, latency, storm)
+            await self.out.stream(ex, send, req, reply, latency, bill=lambda: self.bill(ex, spec, storm))
+        elif await pause(latency, ex.receive):
+            self.bill(ex, spec, storm)
+            await self.out.completion(ex, send, req, reply)
         else:
-            await pause(latency)
-            await self.out.completion(ex, send, req, reply, storm)
+            client_closed(ex)
 
     async def _embeddings(self, ex: Exchange, req, spec: ModelSpec, draw, storm, send) -> None:
         dims = min(req.dimensions or spec.dimensions, spec.dimensions)
@@ -260,9 +258,11 @@ class MockServer:
         for i, text in enumerate(req.inputs):
             vec = embed(text, dims)
             data.append({"object": "embedding", "index": i, "embedding": encode_base64(vec) if req.encoding_format == "base64" else vec})
+        if not await pause(draw.latency_s, ex.receive):
+            client_closed(ex)
+            return
         self.bill(ex, spec, storm)
-        await pause(draw.latency_s)
-        await self.out.embeddings(ex, send, req.model, data, storm)
+        await self.out.embeddings(ex, send, req.model, data)
 
     def bill(self, ex: Exchange, spec: ModelSpec, storm) -> None:
         """Charge a delivered answer: cost to the budget, completion tokens to the buckets."""

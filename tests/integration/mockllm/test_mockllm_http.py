@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import json
 import os
 import signal
@@ -154,3 +155,15 @@ def test_worksample_cli_serves_too(mock) -> None:
     server = mock(argv0=[str(cli), "mockllm"], api_keys=("sk-test",))
     assert post(server).status_code == 200
     assert post(server, headers={"authorization": "Bearer other"}).status_code == 401
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_client_that_gives_up_during_latency_is_logged_499_and_not_billed(mock, stream: bool) -> None:
+    server = mock({"latency": {"p50_ms": 1500, "p95_ms": 1500}})
+    with pytest.raises(httpx.ReadTimeout):
+        post(server, {**BODY, "stream": stream}, timeout=0.3)
+    deadline = time.monotonic() + 5
+    while not server.calls() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line = server.calls()[-1]
+    assert line["status"] == 499 and line["cost_usd"] == 0 and line["completion_tokens"] == 0
