@@ -1,0 +1,78 @@
+"""The candidate's path in headless Chromium: invite → Start → JupyterLab → run the mock cell → Submit.
+
+Debian's chromium driven by Playwright's Python package (`executable_path`); a
+screenshot is saved under var/ when a test fails.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def browser_page(name: str):
+    """A fresh headless Chromium page; on an exception, a screenshot at var/e2e-<name>.png."""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        try:
+            yield page
+        except BaseException:
+            shot = REPO / "var" / f"e2e-{name}.png"
+            shot.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot: {shot}")
+            raise
+        finally:
+            browser.close()
+
+
+def start_from_invite(page, platform, slug: str) -> None:
+    """Open the invite link, check the brief, press Start, land in the workspace."""
+    invitation = platform.invite(platform.admin_token(), slug)
+    page.goto(invitation["url"])
+    expect(page.locator("#time-limit")).to_contain_text("minutes")
+    expect(page.locator(".brief")).to_be_visible()
+    page.click("#start")
+    page.wait_for_url(re.compile(r"/w/[0-9a-f]+/$"), timeout=120_000)
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"\d\d:\d\d:\d\d"))
+
+
+def test_invite_to_submit(make_platform):
+    platform, slug = make_platform()
+    with browser_page("invite-to-submit") as page:
+        start_from_invite(page, platform, slug)
+        lab = page.frame_locator("#lab")
+        lab.get_by_text("probe.ipynb", exact=True).dblclick(timeout=90_000)
+        cell = lab.locator(".jp-Notebook .jp-CodeCell").first
+        expect(cell).to_be_visible(timeout=60_000)
+        expect(lab.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=60_000)
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        expect(cell.locator(".jp-OutputArea-output")).to_contain_text("MOCK-OK atlas-mini True", timeout=90_000)
+        page.click("#submit")
+        page.click("#confirm-yes")
+        expect(page.locator("#submitted")).to_contain_text("Your work was submitted", timeout=60_000)
+        expect(page.locator("#receipt")).to_have_text(re.compile(r"[0-9a-f]{32}"))
+
+
+def test_deadline_submits_for_the_candidate(make_platform):
+    platform, slug = make_platform(time_limit="1m")
+    with browser_page("deadline") as page:
+        start_from_invite(page, platform, slug)
+        lab = page.frame_locator("#lab")
+        expect(lab.get_by_text("probe.ipynb", exact=True)).to_be_visible(timeout=90_000)
+        expect(page.locator("#warning")).to_contain_text("2 minutes left", timeout=10_000)
+        expect(page.locator("#submitted")).to_contain_text("when the time was up", timeout=100_000)
