@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -111,3 +116,41 @@ async def test_async_pods_never_block_the_event_loop(docker_client, data_dir, te
         stop.set()
         await tick
     assert len(gaps) > 50 and max(gaps) < 0.2, max(gaps)
+
+
+def test_grader_runs_alone_with_its_own_mounts_and_no_network(pods, docker_client, tmp_path):
+    artifacts, results = tmp_path / "artifacts", tmp_path / "results"
+    artifacts.mkdir()
+    results.mkdir()
+    (artifacts / "notebook.ipynb").write_text("{}")
+    os.chown(results, 1002, 1002)
+    probe = ("import os, json; json.dump({'uid': os.getuid(), 'ifaces': os.listdir('/sys/class/net'),"
+             " 'artifacts': os.listdir('/artifacts'), 'key': 'OPENAI_API_KEY' in os.environ,"
+             " 'workspace': os.listdir('/workspace') if os.path.isdir('/workspace') else []}, open('/results/out.json', 'w'))")
+    grader = sandbox.GraderSpec(command=["python3", "-c", probe], image="notebook", mounts=(
+        sandbox.Mount(artifacts, "/artifacts"), sandbox.Mount(results, "/results", read_only=False)))
+    pod = pods(command=IDLE, grader=grader)
+    assert sandbox.wait(pod, role="grader", timeout=60) == 0
+    seen = json.loads((results / "out.json").read_text())
+    assert seen == {"uid": 1002, "ifaces": ["lo"], "artifacts": ["notebook.ipynb"], "key": False, "workspace": []}
+    inspected = docker_client.api.inspect_container(pod.containers["grader"])
+    assert inspected["HostConfig"]["NetworkMode"] == "none"  # not even the pod's namespace
+    assert inspected["Config"]["Labels"]["worksample.role"] == "grader"
+
+
+def test_sigterm_to_sandbox_run_removes_the_pod(cli, docker_client, data_dir, test_labels):
+    labels = [arg for key, value in test_labels.items() for arg in ("--label", f"{key}={value}")]
+    proc = subprocess.Popen([sys.executable, "-m", "worksample", "sandbox", "run", *labels, "--", "sleep", "300"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not [c for c in docker_client.api.containers(filters={"label": "worksample.role=workload"})
+               if c["Labels"].get("worksample.data_dir") == str(data_dir)]:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else "no pod"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"pod removed" in err
+    mine = [c for c in docker_client.containers.list(all=True, filters={"label": "worksample.role=workload"})
+            if c.labels.get("worksample.data_dir") == str(data_dir)]
+    assert mine == []
