@@ -31,7 +31,7 @@ class OracleContext:
 
     task_dir: Path | None  # folder holding oracle.py (hidden task files, e.g. grader/data/, readable)
     seed: int
-    models: tuple[str, ...]  # model ids in profile order (cheapest first by convention)
+    models: tuple[str, ...]  # chat model ids in profile order (cheapest first by convention)
 
 
 @dataclass(frozen=True)

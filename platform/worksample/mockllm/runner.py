@@ -31,7 +31,9 @@ def build_app(profile_path: str | Path, log_path: str | Path, *, seed: int | Non
     profile = load_profile(profile_path)
     seed = profile.seed if seed is None else seed
     task_dir = Path(oracle_path).resolve().parent if oracle_path else None
-    ctx = OracleContext(task_dir=task_dir, seed=seed, models=tuple(profile.model_ids()))
+    # Chat models only: the oracle answers chat completions, and ranks models by position.
+    chat_models = tuple(m.id for m in profile.models if m.kind == "chat")
+    ctx = OracleContext(task_dir=task_dir, seed=seed, models=chat_models)
     oracle = load_oracle(oracle_path, ctx)
     tokens.warm_up()
     return MockServer(profile, CallLog(log_path), oracle, seed=seed, api_keys=tuple(api_keys))

@@ -30,7 +30,7 @@ class MockProcess:
     """One `python -m worksample.mockllm serve` process and its logs."""
 
     def __init__(self, tmp_path: Path, profile: dict, api_keys: tuple[str, ...] = (), argv0: list[str] | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, extra: tuple[str, ...] = ()) -> None:
         self.dir = tmp_path / f"mock{free_port()}"
         self.dir.mkdir()
         self.profile_path = self.dir / "profile.yaml"
@@ -44,6 +44,7 @@ class MockProcess:
             cmd += ["--api-key", key]
         if seed is not None:
             cmd += ["--seed", str(seed)]
+        cmd += list(extra)
         self.stderr_path = self.dir / "stderr.txt"
         self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._stderr)

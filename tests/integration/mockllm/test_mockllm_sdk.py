@@ -173,3 +173,45 @@ def test_structured_output_parse_and_embeddings_and_models(mock) -> None:
         assert abs(sum(x * x for x in emb.data[0].embedding) - 1) < 1e-3
         assert [m.id for m in c.models.list()] == ["atlas-mini", "atlas-pro", "atlas-embed"]
         assert c.models.retrieve("atlas-pro").id == "atlas-pro"
+
+
+ORACLE = '''
+from worksample.mockllm.oracle import OracleAnswer
+
+
+def make_oracle(ctx):
+    labels = dict(line.split("=") for line in (ctx.task_dir / "grader" / "labels.txt").read_text().split())
+
+    def oracle(req):
+        ticket = req.messages[-1]["content"]
+        label = labels.get(ticket, "unknown") if req.model == ctx.models[-1] else "guess"
+        return OracleAnswer(content='{"label": "%s", "seed": %d}' % (label, ctx.seed))
+
+    return oracle
+'''
+
+
+def test_task_oracle_file_decides_content(mock, tmp_path) -> None:
+    task = tmp_path / "task"
+    (task / "grader").mkdir(parents=True)
+    (task / "grader" / "labels.txt").write_text("T1=billing T2=bug")
+    (task / "oracle.py").write_text(ORACLE)
+    server = mock(extra=("--oracle", str(task / "oracle.py")), seed=9)
+    with client(server) as c:
+        premium = c.chat.completions.create(model="atlas-pro", messages=[{"role": "user", "content": "T2"}])
+        cheap = c.chat.completions.create(model="atlas-mini", messages=[{"role": "user", "content": "T2"}], max_tokens=3)
+    assert json.loads(premium.choices[0].message.content) == {"label": "bug", "seed": 9}
+    assert cheap.choices[0].finish_reason == "length" and cheap.usage.completion_tokens == 3  # the mock truncates
+
+
+def test_broken_oracle_file_refuses_to_start(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "oracle.py"
+    bad.write_text("def make_oracle(ctx):\n    raise ValueError('no data')\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("models:\n  - {id: m, input_per_mtok: 1, output_per_mtok: 1}\n")
+    proc = subprocess.run([sys.executable, "-m", "worksample.mockllm", "serve", "--profile", str(profile), "--port", "1",
+                           "--log", str(tmp_path / "l" / "calls.jsonl"), "--oracle", str(bad)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "make_oracle failed: ValueError: no data" in proc.stderr
