@@ -8,6 +8,8 @@ what a client has seen.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import time
 from typing import TYPE_CHECKING
 
@@ -226,8 +228,6 @@ async def _until_disconnect(receive) -> None:
 
 
 async def _reset(send, started: bool = True) -> None:
-    from worksample.mockllm.server import abort_connection
-
     if abort_connection(send):
         await asyncio.sleep(0)  # let the server see the connection is gone
         return
@@ -235,3 +235,24 @@ async def _reset(send, started: bool = True) -> None:
     if not started:
         await send({"type": "http.response.start", "status": 200, "headers": [wire.JSON_TYPE]})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def abort_connection(send) -> bool:
+    """Drop the client's connection with a TCP reset; False if the server gives no transport.
+
+    ASGI has no reset; uvicorn's `send` is a bound method of its per-request
+    cycle, which holds the transport. SO_LINGER 0 turns the close into an RST.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        return False
+    if transport.is_closing():  # the client is gone already
+        return True
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except (OSError, ValueError):  # uvloop: the descriptor may be closed under us
+            pass
+    transport.abort()
+    return True

@@ -15,8 +15,6 @@ import hashlib
 import json
 import logging
 import math
-import socket
-import struct
 import time
 from dataclasses import dataclass
 
@@ -28,7 +26,7 @@ from worksample.mockllm.limits import Budget, KeyLimits, Refusal, cost_usd
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
 from worksample.mockllm.plan import FaultPlan, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
-from worksample.mockllm.responses import Responder, client_closed, pause
+from worksample.mockllm.responses import Responder, abort_connection, client_closed, pause
 from worksample.mockllm.validation import ChatRequest, chat_request, embedding_request
 from worksample.mockllm.wire import ApiError, bad_param
 
@@ -354,24 +352,3 @@ async def _lifespan(receive, send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def abort_connection(send) -> bool:
-    """Drop the client's connection with a TCP reset; False if the server gives no transport.
-
-    ASGI has no reset; uvicorn's `send` is a bound method of its per-request
-    cycle, which holds the transport. SO_LINGER 0 turns the close into an RST.
-    """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is None:
-        return False
-    if transport.is_closing():  # the client is gone already
-        return True
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except (OSError, ValueError):  # uvloop: the descriptor may be closed under us
-            pass
-    transport.abort()
-    return True
