@@ -35,8 +35,8 @@ def _explain(run) -> str:
     return f"status={run.status} errors={run.errors}\n--- output ---\n{run.outputs[-3000:]}"
 
 
-def _resend_gaps_after(calls: list[dict], statuses: set[int]) -> list[float]:
-    """Seconds between a response with one of `statuses` and the next send of the same request."""
+def _resends_after(calls: list[dict], statuses: set[int]) -> list[tuple[dict, float]]:
+    """(failed call, seconds until the same request was sent again) for failures with one of `statuses`."""
     by_hash = defaultdict(list)
     for call in calls:
         if call.get("request_hash"):
@@ -47,7 +47,7 @@ def _resend_gaps_after(calls: list[dict], statuses: set[int]) -> list[float]:
         for prev, nxt in zip(same, same[1:]):
             if prev["status"] in statuses:
                 done = prev["ts"] + (prev.get("latency_ms") or 0) / 1000
-                gaps.append(nxt["ts"] - done)
+                gaps.append((prev, nxt["ts"] - done))
     return gaps
 
 
@@ -63,11 +63,14 @@ def test_reference_finishes_with_every_ticket_within_budget_and_time(run_noteboo
     calls = run.mock.calls()
     paid = sum(c["cost_usd"] or 0 for c in calls)
     assert paid <= _budget()
-    assert not any(c["status"] == 429 and c.get("retry_after_s") is None for c in calls), "budget exhausted"
+    assert not any(c["fault"] == "insufficient_quota" for c in calls), "budget exhausted"
     assert max(c["in_flight"] for c in calls) <= 8
-    # It met faults and retried them, never sooner than the server asked.
-    assert any(c["status"] >= 500 for c in calls)
-    assert all(gap >= -0.05 for gap in _resend_gaps_after(calls, {429, 500, 502, 503}))
+    # It met the outage and other faults and retried them, never sooner than the server asked.
+    assert any(c["fault"] == "outage" for c in calls) and any(c["status"] >= 500 for c in calls)
+    assert {"atlas-mini", "atlas-pro"} <= {c["model"] for c in calls if c["status"] == 200}
+    resends = _resends_after(calls, {429, 500, 502, 503})
+    assert resends
+    assert all(gap >= 0.9 * (prev["retry_after_s"] or 0) - 0.05 for prev, gap in resends), "retried before retry-after"
     assert not EMAIL.search(run.mock.bodies()), "an email address reached the API"
 
 
@@ -85,7 +88,7 @@ def test_no_retry_dies_on_the_first_transient_error(run_notebook):
 def test_retry_storm_resends_within_100ms_of_a_429(run_notebook):
     run = run_notebook("baselines/retry_storm/triage.ipynb")
     calls = run.mock.calls()
-    gaps = _resend_gaps_after(calls, {429})
+    gaps = [gap for _, gap in _resends_after(calls, {429})]
     assert gaps, _explain(run)
     assert min(gaps) < 0.1
     assert sum(g < 0.1 for g in gaps) >= 10
@@ -96,9 +99,10 @@ def test_big_spender_exhausts_the_budget(run_notebook):
     run = run_notebook("baselines/big_spender/triage.ipynb")
     calls = run.mock.calls()
     assert {c["model"] for c in calls if c["status"] == 200} == {"atlas-pro"}
-    quota = [c for c in calls if c["status"] == 429 and c.get("retry_after_s") is None]
+    quota = [c for c in calls if c["fault"] == "insufficient_quota"]
     assert quota, "never hit insufficient_quota"
-    assert "insufficient_quota" in run.mock.bodies() or quota
+    assert all(c["status"] == 429 and c["retry_after_s"] is None for c in quota)
+    assert sum(c["cost_usd"] or 0 for c in calls) >= 0.95 * _budget()
 
 
 def test_leaky_sends_email_addresses_to_the_api(run_notebook):
