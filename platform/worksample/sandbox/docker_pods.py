@@ -31,6 +31,9 @@ from worksample.sandbox.spec import (
 )
 
 MOCK_READY_TIMEOUT = 30.0
+GATE_DIR = "/run/worksample"
+# Holds a workload's command until the host creates the gate file (dash loop: no python start-up cost).
+GATE = ["/bin/sh", "-c", f'while [ ! -e {GATE_DIR}/mock-ready ]; do sleep 0.01; done; exec "$@"', "gate"]
 # 127.0.0.1:8080 in /proc/net/tcp notation, state 0A = LISTEN
 _LISTEN_ENTRY = f"0100007F:{MOCK_PORT:04X}"
 
@@ -64,7 +67,7 @@ class DockerPods(PodBackend):
                   ephemeral_workspace=spec.workspace is None, labels=dict(spec.labels))
         try:
             self._create_containers(pod, spec)
-            self._start(pod, early=spec.kernel)
+            self._start(pod)
         except BaseException:
             self.remove(pod)
             raise
@@ -103,32 +106,33 @@ class DockerPods(PodBackend):
         mounts = [Mount(pod.workspace, "/workspace", read_only=False)]
         if spec.data is not None:
             mounts.append(Mount(spec.data.resolve(), "/workspace/data"))
-        command = list(spec.command or [])
         if spec.kernel or spec.ipc:
             pod.ipc_dir = layout.make_ipc_dir(pod.dir)
             mounts.append(Mount(pod.ipc_dir, "/ipc", read_only=False))
         if spec.kernel:
             pod.connection = layout.write_kernel_connection(pod.ipc_dir)
-            command = command or ["python3", "-m", "ipykernel_launcher", "-f", "/ipc/kernel.json"]
-        return mounts, command
+        if spec.command:
+            # The container boots while the mock does; the gate holds the command until the mock listens.
+            mounts.append(Mount(layout.make_gate_dir(pod.dir), GATE_DIR))
+            return mounts, [*GATE, *spec.command]
+        return mounts, ["python3", "-m", "ipykernel_launcher", "-f", "/ipc/kernel.json"]
 
-    def _start(self, pod: Pod, early: bool) -> None:
-        """4. start the mock, 5. wait until it listens, 6. start the workload (and grader).
+    def _start(self, pod: Pod) -> None:
+        """4. start the mock, 5. start the workload (and grader), 6. wait until the mock listens, 7. open the gate.
 
-        With `early` (kernel pods: no candidate code runs until a client sends it)
-        the workload boots while the mock does; we still return only once the mock listens.
+        The workload boots while the mock does (a container start costs ~0.15 s
+        each, the mock's imports more), but nothing of the candidate's runs before
+        the mock listens: a given command waits at the gate, and our own kernel
+        runs no code until a client sends it, which is after we return.
         """
         docker = engine.client()
         mock = docker.containers.get(pod.containers["mock"])
         mock.start()
-        others = [pod.containers[role] for role in ("workload", "grader") if role in pod.containers]
-        if early:
-            for name in others:
-                docker.api.start(name)
+        for role in ("workload", "grader"):
+            if role in pod.containers:
+                docker.api.start(pod.containers[role])
         self._wait_mock_listening(mock)
-        if not early:
-            for name in others:
-                docker.api.start(name)
+        layout.open_gate(pod.dir)
 
     def _wait_mock_listening(self, mock) -> None:
         """Poll the mock's /proc/<pid>/net/tcp (host side, no exec) until 127.0.0.1:8080 listens.

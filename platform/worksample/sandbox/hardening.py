@@ -72,8 +72,8 @@ def _common(limits: Limits, uid: int) -> dict[str, Any]:
         "init": True,  # docker-init reaps zombies and forwards signals
         "ipc_mode": "private",
         "shm_size": min(limits.tmp, 64 * 1024**2),
-        # Bounded logs: one json file of at most log_bytes; a stdout flood rotates in place.
-        "log_config": LogConfig(type="json-file", config={"max-size": str(limits.log_bytes), "max-file": "1"}),
+        # Bounded logs: two json files of log_bytes/2 (with one file, following readers break on rotation).
+        "log_config": LogConfig(type="json-file", config={"max-size": str(limits.log_bytes // 2), "max-file": "2"}),
         "oom_score_adj": 800,  # if the host itself runs short, sandboxes die first
         "environment": {"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},
         "detach": True,

@@ -98,6 +98,20 @@ def write_kernel_connection(ipc: Path) -> dict:
     return {**info, "ip": str(ipc / "kernel")}
 
 
+def make_gate_dir(pod_dir: Path) -> Path:
+    """The dir mounted read-only into the workload where `open_gate` puts `mock-ready`."""
+    gate = pod_dir / "gate"
+    gate.mkdir(mode=0o755)
+    return gate
+
+
+def open_gate(pod_dir: Path) -> None:
+    """Let a gated workload command start (the mock is listening)."""
+    gate = pod_dir / "gate"
+    if gate.is_dir():
+        (gate / "mock-ready").touch()
+
+
 def ephemeral_workspace(pod_dir: Path, size: int) -> quota.Workspace:
     """A throwaway quota'd workspace inside the pod dir, deleted with the pod."""
     return quota.open_workspace(pod_dir / "workspace.img", pod_dir / "workspace", size)

@@ -35,12 +35,13 @@ def test_pod_shape_and_hardening_as_inspected(pods, docker_client):
         assert config["ReadonlyRootfs"] is True and config["Privileged"] is False
         assert config["Init"] is True
         assert config["Memory"] == config["MemorySwap"] > 0
-        assert config["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "1", "max-size": str(MIB)}}
+        assert config["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "2", "max-size": str(MIB // 2)}}
     assert host["Memory"] == 256 * MIB and host["NanoCpus"] == 500_000_000 and host["PidsLimit"] == 100
     assert {u["Name"]: u["Hard"] for u in host["Ulimits"]} == {"nofile": 1024, "fsize": limits.fsize, "core": 0}
     assert host["Tmpfs"]["/tmp"].endswith(f"size={limits.tmp},mode=1777")
-    targets = sorted(b.split(":")[1] for b in host["Binds"])
-    assert targets == ["/ipc", "/workspace"]  # no other host path, no docker socket
+    binds = {b.split(":")[1]: b.split(":")[2] for b in host["Binds"]}
+    # no other host path, no docker socket; the gate that holds the command until the mock listens is read-only
+    assert binds == {"/ipc": "rw", "/workspace": "rw", "/run/worksample": "ro"}
     assert all(str(pod.dir) in b for b in host["Binds"])
     assert not any(m["Type"] == "volume" for m in work["Mounts"] + mock["Mounts"])
     labels = work["Config"]["Labels"]
@@ -154,3 +155,10 @@ def test_sigterm_to_sandbox_run_removes_the_pod(cli, docker_client, data_dir, te
     mine = [c for c in docker_client.containers.list(all=True, filters={"label": "worksample.role=workload"})
             if c.labels.get("worksample.data_dir") == str(data_dir)]
     assert mine == []
+
+
+def test_command_starts_only_once_the_mock_listens(cli):
+    # The very first thing the command does is connect: the gate must have held it until the mock was up.
+    result = cli("--", "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 8080), 1); print('up')")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"up\n"
