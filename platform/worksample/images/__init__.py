@@ -17,15 +17,17 @@ from worksample.images.specs import Layout
 __all__ = ["ImageMissing", "image_ref", "require"]
 
 
-def image_ref(name: str) -> str:
+def image_ref(name: str, *, layout: Layout | None = None) -> str:
     """The tag of image `name` for the current inputs, e.g. `worksample/notebook:3f2a9c1d0b7e`.
 
-    Raises ImageSpecError (a WorksampleError) for an unknown or malformed image.
+    `layout` points at another images folder or prefix (tests); default the
+    checkout's `sandbox_images/`. Raises ImageSpecError (a WorksampleError)
+    for an unknown or malformed image.
     """
-    return cached_ref(Layout.default(), name)
+    return cached_ref(layout or Layout.default(), name)
 
 
-def require(name: str, client=None) -> str:
+def require(name: str, client=None, *, layout: Layout | None = None) -> str:
     """The tag of image `name`, checked to exist in the Docker engine.
 
     `client` is a docker.DockerClient (one is made when omitted). Raises
@@ -34,7 +36,12 @@ def require(name: str, client=None) -> str:
     """
     from worksample.images import engine  # keeps `import worksample.images` free of docker
 
-    ref = image_ref(name)
-    if not engine.image_exists(engine.connect(client), ref):
-        raise ImageMissing(f"image {ref} is not built; run `worksample images build`")
+    ref = image_ref(name, layout=layout)
+    own = engine.connect(client)
+    try:
+        if not engine.image_exists(own, ref):
+            raise ImageMissing(f"image {ref} is not built; run `worksample images build`")
+    finally:
+        if client is None:
+            own.close()
     return ref

@@ -75,13 +75,17 @@ def build_images(
     WheelhouseError or ImageBuildFailed, each as one line.
     """
     layout = layout or Layout.default()
-    client = engine.connect(client)
-    run = _Run(layout, client, labels or {}, echo)
-    with _build_lock(layout):
-        set_base(layout, client, base_image)
-        for name in names or image_names(layout):
-            for spec in lineage(layout, name):
-                run.ensure(spec)
+    own = engine.connect(client)
+    run = _Run(layout, own, labels or {}, echo)
+    try:
+        with _build_lock(layout):
+            set_base(layout, own, base_image)
+            for name in names or image_names(layout):
+                for spec in lineage(layout, name):
+                    run.ensure(spec)
+    finally:
+        if client is None:
+            own.close()
     return run.results
 
 
@@ -122,6 +126,7 @@ class _Run:
     def _build(self, spec: ImageSpec, ref: str, full_hash: str, parent: str) -> None:
         """1. wheels for the parent's Python; 2. a tar context; 3. docker build."""
         wheels = None
+        spec.pins()  # an unpinned line fails here, before any download
         if spec.requirements is not None:
             wheels = wheelhouse.ensure(self.layout, spec, self._probe(parent))
         log_path = self.layout.state_dir / "logs" / f"build-{spec.name}.log"

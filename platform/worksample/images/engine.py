@@ -7,16 +7,20 @@ are made through the Docker API (import, build, a short probe container).
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import IO, Iterator
 
 import docker
+from requests.exceptions import RequestException
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
+from worksample.config import get_settings
 from worksample.errors import DockerUnavailable, WorksampleError
 
 _STEP = re.compile(r"^---> ([0-9a-f]{12})$")
+API_VERSION = "1.41"  # Docker 20.10, the oldest engine we support; newer ones accept it
 _HINT = "start it with `make up` or `dockerd`, or set DOCKER_HOST"
 
 
@@ -26,13 +30,31 @@ class ImageBuildFailed(WorksampleError):
 
 def connect(client: docker.DockerClient | None = None) -> docker.DockerClient:
     """A Docker client that answers, or DockerUnavailable saying what to run."""
+    if client is None:
+        _check_socket()
+    made = None
     try:
-        client = client or docker.from_env(timeout=600)
+        # A fixed API version: auto-detection calls the engine inside the
+        # constructor and leaks its socket when the engine is down.
+        client = client or (made := docker.from_env(timeout=600, version=API_VERSION))
         client.ping()
-    except DockerException as exc:
+    except (DockerException, RequestException) as exc:
+        if made is not None:
+            made.close()
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DockerUnavailable(f"the Docker engine is not reachable ({first}); {_HINT}") from None
     return client
+
+
+def _check_socket() -> None:
+    """Fail fast when DOCKER_HOST (or the default) is a unix socket that is not there.
+
+    docker-py leaks the socket of a failed unix connect, which tests see as a
+    ResourceWarning; a missing socket is also the usual "engine not started".
+    """
+    host = os.environ.get("DOCKER_HOST") or get_settings().docker_host or "unix:///var/run/docker.sock"
+    if host.startswith("unix://") and not Path(host[len("unix://"):]).exists():
+        raise DockerUnavailable(f"the Docker engine is not reachable (no socket at {host[len('unix://'):]}); {_HINT}")
 
 
 def image_exists(client: docker.DockerClient, ref: str) -> bool:
