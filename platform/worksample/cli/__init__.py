@@ -40,7 +40,7 @@ _attempts.register(app)
 def main() -> None:
     """Entry point: run the CLI and turn known errors into one line on stderr."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except WorksampleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -56,3 +56,6 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # Without standalone mode click returns typer.Exit's code instead of exiting.
+    if isinstance(code, int) and code:
+        sys.exit(code)
