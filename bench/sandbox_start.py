@@ -15,6 +15,7 @@ import statistics
 import time
 
 from worksample import sandbox
+from worksample.errors import WorksampleError
 from worksample.sandbox import engine
 
 LABELS = {"worksample.bench": "1"}
@@ -68,6 +69,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     engine.client()
+    try:
+        mock = engine.resolve_image("mockllm")
+    except WorksampleError as exc:
+        mock = f"placeholder listener from the base image ({exc})"
+    print(f"workload image {engine.resolve_image('notebook')}; mock {mock}")
     time_true()  # warm caches (image layers, page cache) so run 1 is not an outlier
     report("create -> true exited", [time_true() for _ in range(args.runs)])
     report("create -> kernel ready (ipc)", [time_kernel() for _ in range(args.runs)])

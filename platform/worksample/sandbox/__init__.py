@@ -56,8 +56,19 @@ def remove(pod: Pod | str) -> None:
     default_backend().remove(pod)
 
 
+def find_pod(pod_id: str) -> Pod | None:
+    """Rebuild a pod handle by id, e.g. after a restart (see PodBackend.find_pod)."""
+    return default_backend().find_pod(pod_id)
+
+
+def extend_deadline(pod: Pod, deadline: int) -> None:
+    """Move the pod's deadline; the reaper honours it (see PodBackend.extend_deadline)."""
+    default_backend().extend_deadline(pod, deadline)
+
+
 __all__ = [
     "AsyncPods", "ExecResult", "GraderSpec", "KernelNotReady", "Limits", "MockSpec", "Mount", "Pod", "PodBackend",
     "PodInfo", "PodSpec", "RunResult", "Workspace", "close_workspace", "create_pod", "default_backend", "exec",
+    "extend_deadline", "find_pod",
     "kill", "open_workspace", "reap", "remove", "run_blocking", "run_command", "wait", "wait_kernel_ready",
 ]

@@ -54,6 +54,14 @@ class AsyncPods:
         """See PodBackend.list_pods."""
         return list(await run_blocking(self.backend.list_pods, labels, every_platform))
 
+    async def extend_deadline(self, pod: Pod, deadline: int) -> None:
+        """See PodBackend.extend_deadline."""
+        await run_blocking(self.backend.extend_deadline, pod, deadline)
+
+    async def find_pod(self, pod_id: str) -> Pod | None:
+        """See PodBackend.find_pod."""
+        return await run_blocking(self.backend.find_pod, pod_id)
+
     async def reap(self, now: float | None = None) -> list:
         """See reaper.reap."""
         from worksample.sandbox.reaper import reap

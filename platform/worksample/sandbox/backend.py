@@ -100,3 +100,11 @@ class PodBackend(ABC):
 
         `every_platform` also lists pods of other platforms sharing the engine.
         """
+
+    @abstractmethod
+    def extend_deadline(self, pod: Pod, deadline: int) -> None:
+        """Move the pod's deadline (unix seconds); the reaper honours it from then on."""
+
+    @abstractmethod
+    def find_pod(self, pod_id: str) -> Pod | None:
+        """Rebuild a Pod handle from what the engine and the pod dir hold (after a restart), or None."""

@@ -228,13 +228,28 @@ class DockerPods(PodBackend):
         pods: dict[str, PodInfo] = {}
         for summary in engine.client().api.containers(all=True, filters={"label": filters}):
             found = summary["Labels"]
+            deadline = layout.read_deadline(found.get(LABEL_POD_DIR)) or _int_or_none(found.get(LABEL_DEADLINE))
             info = pods.setdefault(found[LABEL_POD], PodInfo(
-                id=found[LABEL_POD], roles={}, states={}, deadline=_int_or_none(found.get(LABEL_DEADLINE)),
+                id=found[LABEL_POD], roles={}, states={}, deadline=deadline,
                 created=float(summary.get("Created", 0)), dir=found.get(LABEL_POD_DIR)))
             role = found.get(LABEL_ROLE, "?")
             info.roles[role] = summary["Id"]
             info.states[role] = summary.get("State", "")
         return list(pods.values())
+
+    def extend_deadline(self, pod: Pod, deadline: int) -> None:
+        """See PodBackend.extend_deadline."""
+        layout.write_deadline(pod.dir, deadline)
+        pod.deadline = int(deadline)
+
+    @engine.translate_errors
+    def find_pod(self, pod_id: str) -> Pod | None:
+        """See PodBackend.find_pod."""
+        from worksample.sandbox.recover import pod_from_containers
+
+        api = engine.client().api
+        found = [api.inspect_container(c["Id"]) for c in api.containers(all=True, filters={"label": f"{LABEL_POD}={pod_id}"})]
+        return pod_from_containers(pod_id, found) if found else None
 
 
 def _mock_image_and_command(pod: Pod, spec: PodSpec) -> tuple[str, list[str], list[Mount]]:

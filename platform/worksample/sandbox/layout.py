@@ -126,3 +126,20 @@ def remove_pod_dir(pod_dir: Path) -> None:
     if workspace.mounted:  # never delete through a mount point
         return
     shutil.rmtree(pod_dir, ignore_errors=True)
+
+
+def write_deadline(pod_dir: Path, deadline: int) -> None:
+    """Record a moved deadline; container labels cannot change, so this file overrides the label."""
+    partial = pod_dir / "deadline.partial"
+    partial.write_text(str(int(deadline)))
+    partial.rename(pod_dir / "deadline")
+
+
+def read_deadline(pod_dir: str | Path | None) -> int | None:
+    """The deadline recorded by `write_deadline`, or None (then the label's holds)."""
+    if not pod_dir:
+        return None
+    try:
+        return int((Path(pod_dir) / "deadline").read_text(encoding="ascii")[:20])
+    except (OSError, ValueError):
+        return None

@@ -54,3 +54,22 @@ def test_remove_twice_is_fine(pods):
     sandbox.remove(pod)
     sandbox.remove(pod)  # 404s are expected, not errors
     sandbox.remove(pod.id)
+
+
+def test_extended_deadline_is_honoured_by_the_reaper(pods):
+    pod = pods(command=IDLE, timeout=2)
+    sandbox.default_backend().extend_deadline(pod, int(time.time()) + 600)
+    assert sandbox.reap(now=time.time() + 10) == []
+    assert sandbox.reap(now=time.time() + 700)[0].pod_id == pod.id
+
+
+def test_find_pod_rebuilds_the_handle_after_a_restart(pods):
+    pod = pods(kernel=True)
+    sandbox.engine.reset_client()
+    found = DockerPods().find_pod(pod.id)
+    assert found is not None
+    assert (found.id, found.dir, found.containers, found.api_key, found.workspace, found.ipc_dir, found.connection) == (
+        pod.id, pod.dir, pod.containers, pod.api_key, pod.workspace, pod.ipc_dir, pod.connection)
+    client = sandbox.wait_kernel_ready(found, timeout=60)  # the rebuilt handle drives the same kernel
+    client.stop_channels()
+    assert DockerPods().find_pod("pnothere000") is None
