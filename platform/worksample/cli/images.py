@@ -39,6 +39,15 @@ def list_images() -> None:
         typer.echo(f"{name:<9} {image_ref(name)}")
 
 
+@app.command("prune")
+def prune() -> None:
+    """Remove image tags left behind by earlier inputs (tags in use by a container stay)."""
+    from worksample.images.builder import prune_images
+
+    removed = prune_images(echo=typer.echo)
+    typer.echo(f"{len(removed)} old tag(s) removed")
+
+
 @app.command("lock")
 def lock(name: str = typer.Argument(..., help="Image folder with a requirements.in")) -> None:
     """Resolve sandbox_images/NAME/requirements.in into exact pins in requirements.txt.

@@ -71,6 +71,7 @@ def build_images(
 ) -> list[BuildResult]:
     """Build the named images (default all) and their parents; return what happened.
 
+    `labels` go on the short-lived containers a build runs (tests mark theirs).
     Raises DockerUnavailable, ImageSpecError, RootfsUnavailable,
     WheelhouseError or ImageBuildFailed, each as one line.
     """
@@ -131,7 +132,7 @@ class _Run:
             wheels = wheelhouse.ensure(self.layout, spec, self._probe(parent))
         log_path = self.layout.state_dir / "logs" / f"build-{spec.name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        labels = {**self.labels, "worksample.image": spec.name, "worksample.hash": full_hash}
+        labels = {"worksample.image": spec.name, "worksample.hash": full_hash}
         with tempfile.TemporaryFile(dir=self.layout.state_dir) as context, log_path.open("w") as log:
             dirs = [t for s, t in spec.sources.items() if (self.layout.repo / s).is_dir()]
             write_context(context, context_files(self.layout, spec), wheels, dirs)
@@ -167,3 +168,30 @@ def write_context(fileobj, files: list[tuple[str, Path]], wheels: Path | None, d
             info.mode = 0o755 if info.mode & 0o111 else 0o644
             with path.open("rb") as handle:
                 tar.addfile(info, handle)
+
+
+def prune_images(*, layout: Layout | None = None, client=None, echo: Callable[[str], None] = print) -> list[str]:
+    """Untag our images whose tag no longer matches the current inputs; return the tags removed.
+
+    Only the repositories of this layout's images (and rootfs) are touched.
+    Every input change leaves the previous tag behind; this reclaims them.
+    Tags still used by a container are kept (the engine refuses with 409).
+    """
+    layout = layout or Layout.default()
+    own = engine.connect(client)
+    try:
+        current = {f"{layout.prefix}/{name}:{hash_chain(layout, name)[name][:12]}" for name in image_names(layout)}
+        for name in image_names(layout):
+            spec = lineage(layout, name)[0]
+            if spec.parent == ROOTFS:
+                current.add(rootfs_ref(layout, spec))
+        ours = {f"{layout.prefix}/{name}" for name in [*image_names(layout), ROOTFS]}
+        removed = []
+        for tag in engine.tags_with_prefix(own, layout.prefix):
+            if tag.rsplit(":", 1)[0] in ours and tag not in current and engine.untag(own, tag):
+                removed.append(tag)
+                echo(f"removed {tag}")
+        return removed
+    finally:
+        if client is None:
+            own.close()

@@ -157,3 +157,22 @@ def probe_python(client: docker.DockerClient, ref: str, labels: dict[str, str]) 
     except DockerException as exc:
         raise ImageBuildFailed(f"{ref}: could not run python3 in it: {exc}") from None
     return json.loads(out.decode().strip().splitlines()[-1])
+
+
+def tags_with_prefix(client: docker.DockerClient, prefix: str) -> list[str]:
+    """Every tag `<prefix>/<name>:<tag>` the engine has."""
+    tags = []
+    for image in client.api.images(filters={"reference": f"{prefix}/*"}):
+        tags += [t for t in image.get("RepoTags") or [] if t.startswith(prefix + "/")]
+    return sorted(tags)
+
+
+def untag(client: docker.DockerClient, tag: str) -> bool:
+    """Remove a tag (and the image if it was the last one); False when in use or gone."""
+    try:
+        client.api.remove_image(tag)
+    except APIError as exc:
+        if exc.status_code in (404, 409):
+            return False
+        raise
+    return True

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from worksample.config import REPO_ROOT
-from worksample.errors import DockerUnavailable, ImageMissing
-from worksample.images import image_ref, require
-from worksample.images.builder import build_images
+from worksample.errors import DockerUnavailable, ImageMissing, WorksampleError
+from worksample.images import engine, image_ref, require, rootfs, wheelhouse
+from worksample.images.builder import DEBOOTSTRAP, build_images, prune_images
+from worksample.images.refs import rootfs_ref
 from worksample.images.specs import ImageSpecError, Layout, load_spec
 
 TEST_LABELS = {"worksample.test": "1"}
@@ -157,6 +158,45 @@ def test_changed_requirement_changes_the_tag_and_builds_offline(tiny_built, dock
 
 
 @pytest.mark.docker
+@pytest.mark.slow
+def test_base_option_builds_from_a_local_image_and_is_remembered(tiny_built, docker_client):
+    layout = tiny_built
+    local = rootfs_ref(layout, load_spec(layout, "base"))
+    results = build_images(["tinytest"], base_image=local, layout=layout, client=docker_client, labels=TEST_LABELS, echo=print)
+    try:
+        base, tiny = results
+        assert base.ref != image_ref("base") and base.built, "a different parent must give a different base tag"
+        assert docker_client.api.inspect_image(base.ref)["Config"]["Labels"]["worksample.image"] == "base"
+        # Remembered: lookups and a plain rebuild resolve to the same tags.
+        assert image_ref("tinytest", layout=layout) == tiny.ref
+        assert not any(r.built for r in build_images(["tinytest"], layout=layout, client=docker_client, echo=print))
+        with pytest.raises(WorksampleError, match="--base nope:missing: no such image"):
+            build_images(["base"], base_image="nope:missing", layout=layout, client=docker_client, echo=print)
+        build_images(["base"], base_image=DEBOOTSTRAP, layout=layout, client=docker_client, echo=print)
+        assert image_ref("base", layout=layout) == image_ref("base")
+    finally:
+        for result in results:
+            docker_client.images.remove(result.ref, force=True)
+
+
+@pytest.mark.docker
+def test_prune_removes_only_stale_tags_of_our_images(tiny_built, docker_client):
+    layout = tiny_built
+    current = require("base", docker_client, layout=layout)
+    image = docker_client.images.get(current)
+    image.tag("worksample/base", "000000000000")  # a tag left by older inputs
+    image.tag("worksample/tinytest", "000000000000")
+    image.tag("worksample/notours", "000000000000")
+    try:
+        removed = prune_images(layout=layout, client=docker_client, echo=print)
+        assert "worksample/base:000000000000" in removed and "worksample/tinytest:000000000000" in removed
+        assert current not in removed and "worksample/notours:000000000000" not in removed
+        assert engine.image_exists(docker_client, current)
+    finally:
+        docker_client.images.remove("worksample/notours:000000000000")
+
+
+@pytest.mark.docker
 def test_require_names_the_unbuilt_image_and_what_to_run(tiny_built, docker_client):
     tiny_root = tiny_built
     (tiny_root.root / "tinytest" / "requirements.txt").write_text("iniconfig==2.3.1  # never built\n")
@@ -224,3 +264,32 @@ def test_mockllm_image_runs_the_mock_entrypoint(real_images, docker_client):
         assert "serve" in container.logs().decode()
     finally:
         remove(container)
+
+
+PROBE = {"version": "3.13.5", "libc": ("glibc", "2.41"), "machine": "x86_64", "abiflags": ""}
+
+
+@pytest.mark.slow
+def test_wheelhouse_refuses_requirements_that_are_not_fully_pinned(tiny_root):
+    # python-dateutil needs six; leaving six out must fail, naming the file and the missing pin.
+    path = tiny_root.root / "tinytest" / "requirements.txt"
+    path.write_text("python-dateutil==2.9.0.post0\n")
+    with pytest.raises(wheelhouse.WheelhouseError, match=r"requirements.txt: not fully pinned; .*six=="):
+        wheelhouse.ensure(tiny_root, load_spec(tiny_root, "tinytest"), PROBE)
+    path.write_text("python-dateutil==2.9.0.post0\nsix==1.17.0\n")
+    folder = wheelhouse.ensure(tiny_root, load_spec(tiny_root, "tinytest"), PROBE)
+    assert sorted(wheelhouse.wheel_pins(folder)) == ["python-dateutil", "six"]
+
+
+def test_wheel_download_ignores_the_host_pip_configuration(monkeypatch):
+    monkeypatch.setenv("PIP_FIND_LINKS", "/nonexistent")
+    monkeypatch.setenv("PIP_CONSTRAINT", "/nonexistent/constraints.txt")
+    env = wheelhouse.pip_env()
+    assert env["PIP_CONFIG_FILE"] == os.devnull
+    assert not {k for k in env if k.startswith("PIP_")} - {"PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK"}
+
+
+def test_missing_debootstrap_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(rootfs.RootfsUnavailable, match="apt-get install debootstrap"):
+        rootfs.check_prerequisites()
