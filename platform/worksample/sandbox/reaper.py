@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from worksample.config import get_settings
+from worksample.sandbox import layout
 from worksample.sandbox.backend import PodBackend, PodInfo
 
 # A pod with a mock but no workload yet is normal for a fraction of a second while it is created.
@@ -47,9 +49,27 @@ def reap(now: float | None = None, backend: PodBackend | None = None) -> list[Re
     backend = backend or default_backend()
     now = time.time() if now is None else now
     reaped = []
-    for pod in backend.list_pods():
+    pods = list(backend.list_pods())
+    for pod in pods:
         reason = judge(pod, now)
         if reason is not None:
             backend.remove(pod.id)
             reaped.append(Reaped(pod.id, reason))
+    reaped += sweep_pod_dirs({pod.id for pod in pods}, now)
     return reaped
+
+
+def sweep_pod_dirs(live: set[str], now: float) -> list[Reaped]:
+    """Remove pod dirs under our data dir that no container refers to (a create that died half-way).
+
+    Only the data dir's own `pods/` is swept: the short root in /tmp is shared
+    with other platforms, whose pods we do not list.
+    """
+    root = get_settings().resolved_data_dir / "pods"
+    swept = []
+    for path in root.iterdir() if root.is_dir() else ():
+        if path.name in live or now - path.stat().st_mtime < CREATE_GRACE_S:
+            continue
+        layout.remove_pod_dir(path)
+        swept.append(Reaped(path.name, "no containers"))
+    return swept

@@ -78,6 +78,14 @@ class Limits:
     nofile: int = 1024
     log_bytes: int = 1024**2  # container log cap (json-file max-size, one file)
 
+    def __post_init__(self) -> None:
+        for name in ("memory", "pids", "tmp", "disk", "nofile", "log_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise UsageError(f"limits.{name}: {value!r} must be a positive whole number (bytes or count)")
+        if not isinstance(self.cpus, (int, float)) or self.cpus <= 0:
+            raise UsageError(f"limits.cpus: {self.cpus!r} must be a positive number")
+
     @classmethod
     def parse(cls, memory: str = "512m", cpus: str | float = 1, pids: str | int = 128, disk: str = "256m",
               tmp: str = "64m") -> "Limits":

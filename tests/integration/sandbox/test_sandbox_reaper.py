@@ -73,3 +73,12 @@ def test_find_pod_rebuilds_the_handle_after_a_restart(pods):
     client = sandbox.wait_kernel_ready(found, timeout=60)  # the rebuilt handle drives the same kernel
     client.stop_channels()
     assert DockerPods().find_pod("pnothere000") is None
+
+
+def test_reaper_sweeps_pod_dirs_without_containers(data_dir, pods):
+    live = pods(command=IDLE)
+    stale = data_dir / "pods" / "pdeadbeef00"
+    (stale / "mock" / "log").mkdir(parents=True)
+    reaped = sandbox.reap(now=time.time() + 300)  # past the create grace, before the live pod's deadline
+    assert [(r.pod_id, r.reason) for r in reaped] == [("pdeadbeef00", "no containers")]
+    assert not stale.exists() and live.dir.exists()
