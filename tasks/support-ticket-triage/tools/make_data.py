@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     public_ids = [f"TKT-{n}" for n in sorted(numbers[: args.public])]
     holdout_ids = [f"TKT-{n}" for n in sorted(numbers[args.public:])]
     public, public_labels = make_set(random.Random(args.seed * 1000 + 1), public_ids, dup_rate=0.03)
-    holdout, holdout_labels = make_set(random.Random(args.seed * 1000 + 2), holdout_ids, dup_rate=0.03)
+    holdout, holdout_labels = make_set(random.Random(args.seed * 1000 + 2), holdout_ids, dup_rate=0.04)
     write_csv(args.out / "data/tickets.csv", TICKET_COLUMNS, public)
     write_csv(args.out / "grader/data/public_labels.csv", LABEL_COLUMNS, public_labels)
     write_csv(args.out / "grader/data/holdout/tickets.csv", TICKET_COLUMNS, holdout)

@@ -146,9 +146,9 @@ def run_notebook(tmp_path: Path):
     """Run a notebook of the task (path relative to the task) end to end; returns a NotebookRun."""
     servers: list[MockServer] = []
 
-    def run(rel: str, *, cell_timeout: float = 150, total_timeout: float = 170) -> NotebookRun:
+    def run(rel: str, *, profile: str = "grading", cell_timeout: float = 150, total_timeout: float = 170) -> NotebookRun:
         workdir = _prepare_workspace(tmp_path, TASK / rel)
-        mock = MockServer(tmp_path, TASK / "profiles" / "grading.yaml", TASK / "oracle.py")
+        mock = MockServer(tmp_path, TASK / "profiles" / f"{profile}.yaml", TASK / "oracle.py")
         servers.append(mock)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         env.update(OPENAI_BASE_URL=mock.base_url, OPENAI_API_KEY=API_KEY, PYTHONUNBUFFERED="1")

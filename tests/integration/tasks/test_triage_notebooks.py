@@ -74,6 +74,13 @@ def test_reference_finishes_with_every_ticket_within_budget_and_time(run_noteboo
     assert not EMAIL.search(run.mock.bodies()), "an email address reached the API"
 
 
+def test_starter_makes_its_first_call_and_solves_nothing(run_notebook):
+    run = run_notebook("starter/triage.ipynb", profile="attempt")
+    assert run.status == "completed", _explain(run)
+    assert [c["status"] for c in run.mock.calls() if c["status"] == 200]
+    assert run.triage() == []
+
+
 def test_no_retry_dies_on_the_first_transient_error(run_notebook):
     run = run_notebook("baselines/no_retry/triage.ipynb")
     assert run.status == "crashed", _explain(run)
