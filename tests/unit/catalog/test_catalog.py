@@ -66,7 +66,7 @@ def test_load_task_parses_durations_sizes_and_remembers_its_folder():
     assert task.resources.memory == 2 * 1024**3 and task.resources.disk == 512 * 1024**2
     assert task.folder == TASKS / "support-ticket-triage"
     assert task.model_dump(mode="json")["time_limit"] == "2h"
-    assert [t.slug for t in list_tasks(TASKS)] == sorted(t.slug for t in list_tasks(TASKS))
+    assert "support-ticket-triage" in [t.slug for t in list_tasks(TASKS)]
 
 
 @pytest.mark.parametrize("text,seconds", [("2h", 7200), ("90m", 5400), ("15m", 900), ("30s", 30), (45, 45)])
