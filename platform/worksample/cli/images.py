@@ -15,8 +15,8 @@ app = typer.Typer(no_args_is_help=True, help="Build the sandbox images (no conta
 def build(
     base: Optional[str] = typer.Option(
         None, "--base", metavar="IMAGE",
-        help="Build FROM this local image (Debian-like, python3 3.13) instead of a debootstrapped "
-        "Debian trixie; remembered for later builds. `--base debootstrap` goes back.",
+        help="Build FROM this local image (glibc, python3 with venv; the pins are for 3.13) instead of "
+        "a debootstrapped Debian trixie; remembered for later builds. `--base debootstrap` goes back.",
     ),
     only: Optional[list[str]] = typer.Option(None, "--only", metavar="NAME", help="Build only this image (and its parents); repeatable"),
 ) -> None:

@@ -19,6 +19,7 @@ from worksample.images.refs import (
 )
 from worksample.images.specs import ROOTFS, ImageSpec, Layout, image_names, lineage
 
+_CHANGED = "its input files changed during the build; run `worksample images build` again"
 DEBOOTSTRAP = "debootstrap"  # the --base value that goes back to our own rootfs
 
 
@@ -114,7 +115,10 @@ class _Run:
 
     def _parent_ref(self, spec: ImageSpec, full: dict[str, str]) -> str:
         if spec.parent != ROOTFS:
-            return f"{self.layout.prefix}/{spec.parent}:{full[spec.parent][:12]}"
+            ref = f"{self.layout.prefix}/{spec.parent}:{full[spec.parent][:12]}"
+            if not engine.image_exists(self.client, ref):
+                raise engine.ImageBuildFailed(f"{spec.parent}: {_CHANGED}")
+            return ref
         ref = rootfs_ref(self.layout, spec)
         if read_base_override(self.layout) is None and not engine.image_exists(self.client, ref):
             start = time.monotonic()
@@ -136,6 +140,10 @@ class _Run:
         with tempfile.TemporaryFile(dir=self.layout.state_dir) as context, log_path.open("w") as log:
             dirs = [t for s, t in spec.sources.items() if (self.layout.repo / s).is_dir()]
             write_context(context, context_files(self.layout, spec), wheels, dirs)
+            # The tag must describe what went into the context: refuse if an
+            # input was edited between hashing and reading it.
+            if hash_chain(self.layout, spec.name)[spec.name] != full_hash:
+                raise engine.ImageBuildFailed(f"{spec.name}: {_CHANGED}")
             context.seek(0)
             engine.build(self.client, context, ref, {"PARENT": parent}, labels, log)
 
