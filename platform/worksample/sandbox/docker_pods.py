@@ -288,17 +288,29 @@ def _check_owner(mock, inode: int) -> None:
     """Raise PodStartError unless a process of the mock container holds the listening socket."""
     if inode == 0:
         return  # remote engine: the in-mock probe already spoke to it
-    top = mock.top()
-    column = top["Titles"].index("PID")
     target = f"socket:[{inode}]"
-    for row in top["Processes"] or []:
-        fd_dir = f"/proc/{row[column]}/fd"
+    for pid in _container_pids(mock):
+        fd_dir = f"/proc/{pid}/fd"
         try:
             if any(os.readlink(f"{fd_dir}/{fd}") == target for fd in os.listdir(fd_dir)):
                 return
         except OSError:
             continue
     raise PodStartError(f"something other than the mock LLM listens on 127.0.0.1:{MOCK_PORT} in the pod")
+
+
+def _container_pids(container) -> list[str]:
+    """Host pids of a container's processes: from its cgroup (cheap), else `docker top`."""
+    for path in (f"/sys/fs/cgroup/pids/docker/{container.id}/cgroup.procs",  # cgroup v1, cgroupfs driver
+                 f"/sys/fs/cgroup/system.slice/docker-{container.id}.scope/cgroup.procs"):  # v2, systemd
+        try:
+            with open(path) as fh:
+                return fh.read().split()
+        except OSError:
+            continue
+    top = container.top()
+    column = top["Titles"].index("PID")
+    return [row[column] for row in top["Processes"] or []]
 
 
 def _tail(container) -> str:

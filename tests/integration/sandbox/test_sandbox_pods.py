@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,18 @@ def test_command_starts_only_once_the_mock_listens(cli):
     result = cli("--", "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 8080), 1); print('up')")
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"up\n"
+
+
+def test_a_listener_in_the_workload_cannot_pose_as_the_mock(pods, in_pod, docker_client):
+    from worksample.sandbox import docker_pods
+
+    pod = pods(command=IDLE)
+    mock = docker_client.containers.get(pod.containers["mock"])
+    squat = sandbox.exec(pod, ["sh", "-c", "python3 -c \"import socket,time; s=socket.socket(); "
+                                           "s.bind(('127.0.0.1', 9999)); s.listen(); time.sleep(60)\" & sleep 1; echo up"])
+    assert squat.stdout.strip() == b"up"
+    table = Path(f"/proc/{mock.attrs['State']['Pid']}/net/tcp").read_text().splitlines()[1:]
+    inodes = {line.split()[1]: int(line.split()[9]) for line in table if line.split()[3] == "0A"}
+    docker_pods._check_owner(mock, inodes["0100007F:1F90"])  # the real mock's socket passes
+    with pytest.raises(docker_pods.PodStartError, match="something other than the mock"):
+        docker_pods._check_owner(mock, inodes["0100007F:270F"])  # 127.0.0.1:9999, held by the workload
