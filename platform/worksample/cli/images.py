@@ -21,8 +21,14 @@ def build(
     only: Optional[list[str]] = typer.Option(None, "--only", metavar="NAME", help="Build only this image (and its parents); repeatable"),
 ) -> None:
     """Build every image under sandbox_images/ whose inputs changed; one line per image."""
+    from worksample.errors import UsageError
     from worksample.images.builder import build_images
+    from worksample.images.specs import Layout, image_names
 
+    known = image_names(Layout.default())
+    unknown = [name for name in only or [] if name not in known]
+    if unknown:
+        raise UsageError(f"--only {unknown[0]}: no such image; known: {', '.join(known)}")
     start = time.monotonic()
     results = build_images(only or None, base_image=base)
     built = sum(r.built for r in results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import tarfile
 import tempfile
@@ -137,6 +138,10 @@ class _Run:
         log_path = self.layout.state_dir / "logs" / f"build-{spec.name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         labels = {"worksample.image": spec.name, "worksample.hash": full_hash}
+        if wheels is not None:
+            # Traceability: which wheel files went in (they follow from the pins).
+            names = "\n".join(sorted(w.name for w in wheels.glob("*.whl")))
+            labels["worksample.wheels"] = hashlib.sha256(names.encode()).hexdigest()[:16]
         with tempfile.TemporaryFile(dir=self.layout.state_dir) as context, log_path.open("w") as log:
             dirs = [t for s, t in spec.sources.items() if (self.layout.repo / s).is_dir()]
             write_context(context, context_files(self.layout, spec), wheels, dirs)

@@ -100,19 +100,22 @@ def build(
         labels=labels, network_mode="none", rm=True, forcerm=True, pull=False, decode=True,
     )
     last, steps = "", []
-    for chunk in _chunks(stream, ref):
-        if "stream" in chunk:
-            log.write(chunk["stream"])
-            last = chunk["stream"].strip() or last
-            match = _STEP.match(last)
-            if match:
-                steps.append(match.group(1))
-        if "error" in chunk:
-            log.write(chunk["error"] + "\n")
-            raise ImageBuildFailed(f"building {ref} failed: {chunk['error'].strip()} (log: {log.name})")
-    if not image_exists(client, ref):
-        raise ImageBuildFailed(f"building {ref} produced no image; last output: {last} (log: {log.name})")
-    _remove_stages(client, steps)
+    try:
+        for chunk in _chunks(stream, ref):
+            if "stream" in chunk:
+                log.write(chunk["stream"])
+                last = chunk["stream"].strip() or last
+                match = _STEP.match(last)
+                if match:
+                    steps.append(match.group(1))
+            if "error" in chunk:
+                log.write(chunk["error"] + "\n")
+                raise ImageBuildFailed(f"building {ref} failed: {chunk['error'].strip()} (log: {log.name})")
+        if not image_exists(client, ref):
+            raise ImageBuildFailed(f"building {ref} produced no image; last output: {last} (log: {log.name})")
+    finally:
+        parent = image_id(client, buildargs.get("PARENT", "")) or ""
+        _remove_stages(client, [s for s in steps if not parent.startswith(f"sha256:{s}")])
 
 
 def _remove_stages(client: docker.DockerClient, step_ids: list[str]) -> None:

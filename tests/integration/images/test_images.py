@@ -293,3 +293,21 @@ def test_missing_debootstrap_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(rootfs.RootfsUnavailable, match="apt-get install debootstrap"):
         rootfs.check_prerequisites()
+
+
+def test_cli_unknown_image_is_a_usage_error():
+    worksample = Path(sys.executable).with_name("worksample")
+    proc = subprocess.run([str(worksample), "images", "build", "--only", "nosuch"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "error: --only nosuch: no such image; known: base, notebook, grader, mockllm\n"
+
+
+@pytest.mark.docker
+def test_failing_dockerfile_step_is_one_line_with_the_log(tiny_built, docker_client):
+    dockerfile = tiny_built.root / "tinytest" / "Dockerfile"
+    dockerfile.write_text("ARG PARENT\nFROM ${PARENT}\nRUN echo about to fail && exit 3\n")
+    (tiny_built.root / "tinytest" / "image.toml").write_text('parent = "base"\n')
+    with pytest.raises(engine.ImageBuildFailed, match=r"building worksample/tinytest:\w{12} failed: .*returned a non-zero code: 3 \(log: .*build-tinytest.log\)"):
+        build_images(["tinytest"], layout=tiny_built, client=docker_client, labels=TEST_LABELS, echo=print)
+    assert "about to fail" in (tiny_built.state_dir / "logs" / "build-tinytest.log").read_text()
+    assert not engine.image_exists(docker_client, image_ref("tinytest", layout=tiny_built))
