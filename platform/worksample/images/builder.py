@@ -53,16 +53,18 @@ def _build_lock(layout: Layout) -> Iterator[None]:
 
 
 def set_base(layout: Layout, client, base_image: str | None) -> None:
-    """Record `--base IMAGE` (sticky for later builds and lookups), or clear it."""
+    """Record `--base IMAGE` (sticky for later builds and lookups), or clear it.
+
+    An image the engine lacks is pulled from its registry once, here; it is
+    never pulled again at build or run time.
+    """
     path = base_override_path(layout)
     if base_image is None:
         return
     if base_image == DEBOOTSTRAP:
         path.unlink(missing_ok=True)
         return
-    found = engine.image_id(client, base_image)
-    if found is None:
-        raise WorksampleError(f"--base {base_image}: no such image in the engine; `docker pull` or `docker load` it first")
+    found = engine.image_id(client, base_image) or engine.pull(client, base_image)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"image": base_image, "id": found}))
 

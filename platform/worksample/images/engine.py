@@ -79,6 +79,22 @@ def image_size(client: docker.DockerClient, ref: str) -> int:
     return int(client.api.inspect_image(ref)["Size"])
 
 
+def pull(client: docker.DockerClient, ref: str) -> str:
+    """Pull `ref` from its registry and return its id; one-line error when that fails."""
+    try:
+        client.api.pull(ref)
+    except (APIError, DockerException) as exc:
+        reason = getattr(exc, "explanation", None) or str(exc)
+        raise WorksampleError(
+            f"--base {ref}: not in the engine and pulling it failed ({reason.splitlines()[0]}); "
+            "`docker load` it, or build without --base"
+        ) from None
+    found = image_id(client, ref)
+    if found is None:
+        raise WorksampleError(f"--base {ref}: pulled, but the engine has no such image")
+    return found
+
+
 def import_rootfs(client: docker.DockerClient, tarball: Path, ref: str, changes: list[str]) -> None:
     """`docker import` a root filesystem tarball as `ref`."""
     repository, tag = ref.rsplit(":", 1)
