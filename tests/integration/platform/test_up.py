@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from worksample.config import get_settings
 from worksample.sandbox import PodSpec, create_pod, default_backend
 
 VENV_BIN = Path(sys.executable).parent
@@ -70,7 +71,7 @@ def _wait_up(proc: subprocess.Popen, timeout: float = 60) -> list[str]:
 
 @pytest.mark.docker
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_up_serves_and_stops_everything(tmp_path, sig):
+def test_up_serves_and_stops_everything(tmp_path, sig, monkeypatch):
     port = _free_port()
     proc = _start_up(tmp_path, port)
     try:
@@ -83,6 +84,9 @@ def test_up_serves_and_stops_everything(tmp_path, sig):
         names = {Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0].decode() for p in children}
         assert any("redis-server" in n for n in names), names
         assert len(children) >= 3  # redis, api, worker
+        # A pod belongs to the platform whose data dir made it (engines can be shared): make it in up's.
+        monkeypatch.setenv("WORKSAMPLE_DATA_DIR", str(tmp_path / "data"))
+        get_settings.cache_clear()
         pod = create_pod(PodSpec(command=["sleep", "600"], labels={"worksample.test": "1"}))
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=30)
@@ -98,6 +102,7 @@ def test_up_serves_and_stops_everything(tmp_path, sig):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        get_settings.cache_clear()
 
 
 def test_up_without_docker_says_which_and_what_to_run(tmp_path):
