@@ -34,6 +34,10 @@ class AsyncPods:
         """See PodBackend.wait."""
         return await run_blocking(self.backend.wait, pod, role, timeout)
 
+    async def stream_output(self, pod: Pod, on_stdout, on_stderr, cap: int) -> bool:
+        """See PodBackend.stream_output (the sinks are called from a pool thread)."""
+        return await run_blocking(self.backend.stream_output, pod, on_stdout, on_stderr, cap)
+
     async def copy_in(self, pod: Pod, source: Path, dest: str = "/workspace") -> int:
         """See PodBackend.copy_in."""
         return await run_blocking(self.backend.copy_in, pod, source, dest)
