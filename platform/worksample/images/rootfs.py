@@ -2,10 +2,10 @@
 
 debootstrap --variant=minbase fetches Debian trixie from the package mirror
 into a directory, we trim caches and docs, and `docker import` the tarball.
-Trixie rather than Debian 12: bookworm's Python is 3.11.2 while current
-releases of packages candidates expect (numpy, pandas, scipy, jupyter's
-dependencies) need 3.11.5 or newer; trixie ships 3.13 with cp313 wheels for
-all of them.
+Trixie rather than Debian 12: bookworm's Python is 3.11.2, and the current
+releases in our pins refuse it (Requires-Python of the locked wheels:
+numpy 2.5.5 and scipy 1.18.1 need >=3.12, soupsieve 4.1.2 >=3.11.5);
+trixie ships Python 3.13.5 with cp313 wheels for every pin.
 """
 
 from __future__ import annotations
