@@ -15,7 +15,7 @@ from typing import Iterable
 import docker.errors
 
 from worksample.config import get_settings
-from worksample.errors import DockerUnavailable, WorksampleError
+from worksample.errors import DockerUnavailable, UsageError, WorksampleError
 from worksample.sandbox import engine, files, hardening, layout, streams
 from worksample.sandbox.backend import ExecResult, OutputSink, Pod, PodBackend, PodInfo
 from worksample.sandbox.spec import (
@@ -102,6 +102,8 @@ class DockerPods(PodBackend):
         """The workload sees only its workspace, its data (read-only) and its ipc dir."""
         if spec.workspace is None:
             layout.ephemeral_workspace(pod.dir, spec.limits.disk)
+        elif not os.path.ismount(spec.workspace):  # every workload gets a disk quota
+            raise UsageError(f"workspace: {spec.workspace} is not a mounted quota image (see open_workspace)")
         files.prepare_workspace(pod.workspace, with_data=spec.data is not None)
         mounts = [Mount(pod.workspace, "/workspace", read_only=False)]
         if spec.data is not None:

@@ -89,3 +89,10 @@ def test_copy_in_replaces_a_planted_link_instead_of_writing_through_it(pods, in_
     sandbox.default_backend().copy_in(pod, starter)
     assert victim.read_text() == "untouched"
     assert in_pod(pod, "print(open('notes.txt').read())").stdout.strip() == b"starter notes"
+
+
+def test_a_workspace_without_quota_is_refused(pods, tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(sandbox.spec.UsageError, match="not a mounted quota image"):
+        pods(command=IDLE, workspace=plain)
