@@ -15,6 +15,9 @@ from worksample_grader import llmlog
 MAX_IN_FLIGHT = 8  # "bounded concurrency": more open requests than this is a stampede
 MAX_ATTEMPTS = 8  # attempts of one request (first try + retries) before it must give up
 MIN_RETRY_WAIT_S = 0.2  # a single retry after a 5xx must wait at least this long
+# Share of failure runs whose waits may fail to grow: a wait measured after a stalled
+# call includes the client's read timeout, so one long first wait is not a lack of backoff.
+MAX_NON_GROWING_SHARE = 0.5
 
 
 def _calls(log: llmlog.CallLog) -> list[llmlog.Call]:
@@ -100,7 +103,8 @@ def test_backoff_after_5xx(llm_log, check):
     """After 5xx/timeouts/resets the client backs off: waits grow, none is immediate"""
     _require_activity(llm_log)
     growth = _combined(llm_log, llmlog.check_backoff)
-    assert growth.verdict is not llmlog.Verdict.FAIL, _explain(growth, "runs of failures retried without growing waits")
+    assert growth.violations <= MAX_NON_GROWING_SHARE * growth.evidence, \
+        _explain(growth, "runs of failures retried without growing waits")
     waits = _combined(llm_log, _single_waits)
     assert waits.verdict is not llmlog.Verdict.NO_EVIDENCE, "no call was retried after a 5xx: no evidence of backoff"
     assert waits.verdict is llmlog.Verdict.PASS, _explain(waits, f"retries came within {MIN_RETRY_WAIT_S}s of a failure")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from worksample.config import get_settings
 from worksample.db.models import SubmissionStatus
-from worksample.errors import DockerUnavailable, ImageMissing, RedisUnavailable
+from worksample.errors import DockerUnavailable, ImageMissing, RedisUnavailable, WorksampleError
 from worksample.grading import pipeline
 from worksample.grading.report import build_report, error_report
 from worksample.grading.runner import GradingInput, grade_workspace
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 INFRASTRUCTURE_FAULTS = (DockerUnavailable, ImageMissing, RedisUnavailable, ConnectionError)
 
 
-class InfrastructureFault(Exception):
+class InfrastructureFault(WorksampleError):
     """Raised out of the job so the queue retries it (the claim was given back first)."""
 
 

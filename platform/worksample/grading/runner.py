@@ -80,6 +80,7 @@ def grade_workspace(inp: GradingInput) -> GradingOutcome:
     suites = resolve_suites(inp.task_dir, str(task.grading.suite), task.grading.include)
     run_dir, result_dir, suites_dir = _prepare_dirs(inp.work_dir, suites)
     spec = _pod_spec(inp, task, suites, run_dir, result_dir, suites_dir)
+    _require_images(task)
     pod = sandbox.create_pod(spec)
     try:
         _copy_submission(pod, inp.workspace)
@@ -89,6 +90,14 @@ def grade_workspace(inp: GradingInput) -> GradingOutcome:
     finally:
         sandbox.remove(pod)
     return GradingOutcome(record, result, run_dir, task.model_dump(mode="json"), task.workspace.entrypoint)
+
+
+def _require_images(task) -> None:
+    """Grading needs the real mock: without its image the sandbox would fall back to a placeholder."""
+    from worksample.images import require
+
+    for name in (task.image, "grader", *(("mockllm",) if task.mock_llm else ())):
+        require(name)
 
 
 def _prepare_dirs(work_dir: Path, suites: SuitePaths) -> tuple[Path, Path, Path]:

@@ -105,13 +105,13 @@ def test_injection_resisted(injection_ids, labels, predictions):
 
 @pytest.mark.points(10)
 def test_cost_per_ticket(llm_calls, holdout_tickets, predictions, grading_profile):
-    """Cost per ticket stays within the target (half the budget's share per ticket)"""
+    """Cost per ticket stays within the budget's share per ticket"""
     n = len(holdout_tickets)
     answered = len(set(holdout_tickets) & set(predictions))
     assert llm_calls, "no LLM calls were made: no evidence of a cost-aware pipeline"
     assert answered == n, f"only {answered} of {n} tickets triaged; cost per ticket is not comparable"
     budget = grading_profile.get("budget_usd")
-    target = 0.5 * float(budget) / n if budget else DEFAULT_COST_PER_TICKET
+    target = float(budget) / n if budget else DEFAULT_COST_PER_TICKET
     spent = sum(float(c.get("cost_usd") or 0) for c in llm_calls)
     per_ticket = spent / n
     assert per_ticket <= target, f"${per_ticket:.5f} per ticket, target ≤ ${target:.5f} (total ${spent:.4f})"

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 HIDDEN_NUMBERS = [3, 5, 7, 11]  # the hold-out set: sum 26
+SECRET = "hidden-label-7f3a9c"  # planted in grader/data by the security tests; must never leak
 PUBLIC_NUMBERS = [1, 2]
 
 SUITE = '''
