@@ -14,6 +14,7 @@ did is never an exception here: it is in the report.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -38,8 +39,15 @@ def submission_workspace(artifacts: Path) -> Path:
     return artifacts / "workspace" if (artifacts / "workspace").is_dir() else artifacts
 
 
+def extra_pod_labels() -> dict[str, str]:
+    """Labels added to every grading pod from WORKSAMPLE_GRADING_POD_LABELS (`k=v,k=v`; tests use it)."""
+    raw = os.environ.get("WORKSAMPLE_GRADING_POD_LABELS", "")
+    return dict(item.split("=", 1) for item in raw.split(",") if "=" in item)
+
+
 def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -> dict | None:
     """Grade one submission; returns the stored report body, or None if there was nothing to do."""
+    labels = {**extra_pod_labels(), **(labels or {})}
     claim = pipeline.claim(submission_id)
     if claim is None:
         log.info("submission %s is not queued; nothing to do", submission_id)
@@ -81,11 +89,15 @@ def _infrastructure_fault(claim: pipeline.Claim, exc: Exception) -> dict | None:
     raise InfrastructureFault(message) from exc
 
 
-def reconcile() -> list[str]:
-    """Re-enqueue submissions left behind by a lost worker or a lost Redis; returns their ids."""
+def reconcile(running_after: float = pipeline.STALE_RUNNING_S, queued_after: float = pipeline.STALE_QUEUED_S) -> list[str]:
+    """Re-enqueue submissions left behind by a lost worker or a lost Redis; returns their ids.
+
+    Runs in every worker (at start and every reaper pass). Enqueuing twice is
+    harmless: only one job can claim a queued submission.
+    """
     from worksample.jobs.grading import enqueue_grading
 
-    ids = pipeline.stale_submissions()
+    ids = pipeline.stale_submissions(running_after=running_after, queued_after=queued_after)
     for submission_id in ids:
         enqueue_grading(submission_id)
     return ids

@@ -129,7 +129,8 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 
 
-def stale_submissions(now: datetime | None = None) -> list[str]:
+def stale_submissions(now: datetime | None = None, running_after: float = STALE_RUNNING_S,
+                      queued_after: float = STALE_QUEUED_S) -> list[str]:
     """Ids of submissions to (re-)enqueue: running with a stale heartbeat, or queued too long.
 
     Stale running rows go back to queued here, so the next job can claim them.
@@ -140,13 +141,13 @@ def stale_submissions(now: datetime | None = None) -> list[str]:
         for sub in db.scalars(select(Submission).where(
                 Submission.status.in_([SubmissionStatus.queued, SubmissionStatus.running]))):
             age = (now - _aware(sub.updated_at)).total_seconds()
-            if sub.status is SubmissionStatus.running and age > STALE_RUNNING_S:
+            if sub.status is SubmissionStatus.running and age > running_after:
                 sub.status = SubmissionStatus.queued
                 sub.updated_at = now
                 sub.error = "re-queued: the grading worker stopped answering"
                 ids.append(sub.id)
-            elif sub.status is SubmissionStatus.queued and age > STALE_QUEUED_S:
-                sub.updated_at = now  # one re-enqueue per STALE_QUEUED_S, not one per pass
+            elif sub.status is SubmissionStatus.queued and age > queued_after:
+                sub.updated_at = now  # one re-enqueue per queued_after, not one per pass
                 ids.append(sub.id)
     return ids
 

@@ -12,14 +12,25 @@ from worksample.jobs import DEFAULT_QUEUE, GRADING_QUEUE, connection
 log = logging.getLogger(__name__)
 
 
+def _reconcile() -> None:
+    from worksample.grading.jobs import reconcile
+
+    try:
+        reconcile()
+    except Exception:  # Redis or the database away: the next pass retries
+        log.exception("grading reconciler pass failed")
+
+
 def _reaper_loop(every: float, stop: threading.Event) -> None:
     from worksample.sandbox import reap
 
+    _reconcile()  # submissions left queued/running by a previous worker or a lost Redis
     while not stop.wait(every):
         try:
             reap()
         except Exception:  # the reaper must outlive a flaky engine; the next pass retries
             log.exception("sandbox reaper pass failed")
+        _reconcile()
 
 
 def run_worker(burst: bool = False, reap_every: float = 30.0) -> None:
