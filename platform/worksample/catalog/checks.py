@@ -95,7 +95,8 @@ def _check_entrypoint(task: Task, folder: Path, file: str) -> list[Problem]:
     entry = task.workspace.entrypoint
     message = path_problem(folder / task.workspace.starter, entry, "file")
     if message:
-        return [Problem(file, "workspace.entrypoint", f"{entry!r} is missing from {task.workspace.starter}: {message}")]
+        why = "" if message.endswith("does not exist") else f" ({message})"
+        return [Problem(file, "workspace.entrypoint", f"{entry!r} is missing from {task.workspace.starter}{why}")]
     if not entry.endswith(".ipynb"):
         return [Problem(file, "workspace.entrypoint", f"{entry!r} is not a notebook (.ipynb)")]
     return []

@@ -141,7 +141,7 @@ def test_symlink_out_inside_the_starter(task: Path):
 
 def test_entrypoint_missing_from_starter(task: Path):
     edit(task, workspace__entrypoint="main.ipynb")
-    assert "workspace.entrypoint: 'main.ipynb' is missing from starter/" in only(task)
+    assert only(task).endswith(": workspace.entrypoint: 'main.ipynb' is missing from starter/")
 
 
 def test_entrypoint_cannot_escape_the_starter(task: Path):
