@@ -75,6 +75,7 @@ def _grade(claim: pipeline.Claim, labels: dict[str, str] | None) -> dict:
     body = build_report(submission_id=claim.submission_id, task=outcome.task, task_dir=claim.task_path,
                         result=outcome.result, run=outcome.run.public(), run_dir=outcome.run_dir)
     body["run_dir"] = str(outcome.run_dir)
+    body["timings"] = {"queue_wait_s": claim.queue_wait_s, **outcome.timings}
     return body
 
 

@@ -42,6 +42,7 @@ class Claim:
     artifacts_path: Path
     task_path: Path
     task_slug: str
+    queue_wait_s: float = 0.0  # from the submission row's creation to this claim
 
 
 def claim(submission_id: str) -> Claim | None:
@@ -56,7 +57,8 @@ def claim(submission_id: str) -> Claim | None:
             return None
         sub = db.get(Submission, submission_id)
         task = db.get(Task, sub.task_id)
-        return Claim(sub.id, sub.tries, Path(sub.artifacts_path), Path(task.path), task.slug)
+        waited = (utcnow() - _aware(sub.created_at)).total_seconds()
+        return Claim(sub.id, sub.tries, Path(sub.artifacts_path), Path(task.path), task.slug, round(waited, 3))
 
 
 def heartbeat(claim_: Claim) -> bool:

@@ -66,6 +66,7 @@ class GradingOutcome:
     run_dir: Path
     task: dict
     entrypoint: str
+    timings: dict
 
 
 def grade_workspace(inp: GradingInput) -> GradingOutcome:
@@ -81,15 +82,22 @@ def grade_workspace(inp: GradingInput) -> GradingOutcome:
     run_dir, result_dir, suites_dir = _prepare_dirs(inp.work_dir, suites)
     spec = _pod_spec(inp, task, suites, run_dir, result_dir, suites_dir)
     _require_images(task)
+    clock = {"start": time.monotonic()}
     pod = sandbox.create_pod(spec)
+    clock["pod"] = time.monotonic()
     try:
         _copy_submission(pod, inp.workspace)
         record, nb = _run_entrypoint(pod, inp, task)
         _collect(pod, run_dir, nb, record, task, inp.task_dir)
+        clock["collected"] = time.monotonic()
         result = _run_grader(pod, run_dir, result_dir)
+        clock["graded"] = time.monotonic()
     finally:
         sandbox.remove(pod)
-    return GradingOutcome(record, result, run_dir, task.model_dump(mode="json"), task.workspace.entrypoint)
+    timings = {"pod_start_s": clock["pod"] - clock["start"], "notebook_s": record.duration_s,
+               "grader_s": clock["graded"] - clock["collected"], "total_s": time.monotonic() - clock["start"]}
+    return GradingOutcome(record, result, run_dir, task.model_dump(mode="json"), task.workspace.entrypoint,
+                          {k: round(v, 3) for k, v in timings.items()})
 
 
 def _require_images(task) -> None:

@@ -71,10 +71,11 @@ def workers(worker_env, data_dir):
 
 
 def _remove_pods(data_dir: Path) -> None:
-    ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=worksample.data_dir={data_dir}"],
-                         capture_output=True, text=True).stdout.split()
-    if ids:
-        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+    """Remove this test platform's pods the way the reaper does (containers, mounts, host dirs)."""
+    from worksample import sandbox
+
+    for pod in sandbox.default_backend().list_pods():
+        sandbox.remove(pod.id)
 
 
 def _kill_tree(pid: int) -> None:
