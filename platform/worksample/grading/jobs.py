@@ -96,9 +96,10 @@ def reconcile(running_after: float = pipeline.STALE_RUNNING_S, queued_after: flo
     Runs in every worker (at start and every reaper pass). Enqueuing twice is
     harmless: only one job can claim a queued submission.
     """
-    from worksample.jobs.grading import enqueue_grading
+    from worksample.jobs.grading import enqueue_grading, pending_submission_ids
 
-    ids = pipeline.stale_submissions(running_after=running_after, queued_after=queued_after)
+    pending = pending_submission_ids()  # a queued row whose job still waits needs no second job
+    ids = pipeline.stale_submissions(running_after=running_after, queued_after=queued_after, skip=pending)
     for submission_id in ids:
         enqueue_grading(submission_id)
     return ids

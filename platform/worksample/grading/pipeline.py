@@ -132,10 +132,11 @@ def _aware(ts: datetime) -> datetime:
 
 
 def stale_submissions(now: datetime | None = None, running_after: float = STALE_RUNNING_S,
-                      queued_after: float = STALE_QUEUED_S) -> list[str]:
+                      queued_after: float = STALE_QUEUED_S, skip: set[str] = frozenset()) -> list[str]:
     """Ids of submissions to (re-)enqueue: running with a stale heartbeat, or queued too long.
 
     Stale running rows go back to queued here, so the next job can claim them.
+    Queued rows in `skip` (their job is still in the queue) are left alone.
     """
     now = now or utcnow()
     ids = []
@@ -148,7 +149,7 @@ def stale_submissions(now: datetime | None = None, running_after: float = STALE_
                 sub.updated_at = now
                 sub.error = "re-queued: the grading worker stopped answering"
                 ids.append(sub.id)
-            elif sub.status is SubmissionStatus.queued and age > queued_after:
+            elif sub.status is SubmissionStatus.queued and age > queued_after and sub.id not in skip:
                 sub.updated_at = now  # one re-enqueue per queued_after, not one per pass
                 ids.append(sub.id)
     return ids

@@ -8,6 +8,7 @@ count in the database bounds them too, across Redis restarts.
 from __future__ import annotations
 
 from rq import Queue, Retry
+from rq.job import Job
 
 from worksample.jobs import GRADING_QUEUE, connection
 
@@ -29,6 +30,18 @@ def enqueue_reconcile() -> str:
     queue = Queue(GRADING_QUEUE, connection=connection())
     job = queue.enqueue("worksample.grading.jobs.reconcile", job_timeout=120)
     return job.id
+
+
+def pending_submission_ids() -> set[str]:
+    """Submissions that already have a grading job waiting, scheduled for retry, or running."""
+    queue = Queue(GRADING_QUEUE, connection=connection())
+    job_ids = set(queue.job_ids) | set(queue.scheduled_job_registry.get_job_ids()) \
+        | set(queue.started_job_registry.get_job_ids())
+    pending = set()
+    for job in Job.fetch_many(list(job_ids), connection=queue.connection):
+        if job is not None and job.func_name.endswith("grade_submission") and job.args:
+            pending.add(str(job.args[0]))
+    return pending
 
 
 def queued_job_count() -> int:

@@ -149,6 +149,7 @@ def test_redis_restart_with_jobs_queued_loses_nothing(submit, workers, redis_url
     sid = submit([READ, GOOD])
     enqueue_grading(sid)
     assert queued_job_count() == 1
+    assert reconcile(queued_after=0) == []  # its job still waits: no duplicate
     sock = redis_url.removeprefix("unix://")
     subprocess.run(["redis-cli", "-s", sock, "shutdown", "nosave"], capture_output=True)
     restarted = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly",
