@@ -23,11 +23,11 @@ from worksample.db.models import SubmissionStatus
 from worksample.errors import DockerUnavailable, ImageMissing, RedisUnavailable, WorksampleError
 from worksample.grading import pipeline
 from worksample.grading.report import build_report, error_report
-from worksample.grading.runner import GradingInput, grade_workspace
+from worksample.grading.runner import GradingInput, MockLost, grade_workspace
 
 log = logging.getLogger(__name__)
 
-INFRASTRUCTURE_FAULTS = (DockerUnavailable, ImageMissing, RedisUnavailable, ConnectionError)
+INFRASTRUCTURE_FAULTS = (DockerUnavailable, ImageMissing, RedisUnavailable, MockLost, ConnectionError)
 
 
 class InfrastructureFault(WorksampleError):

@@ -45,6 +45,10 @@ class GraderFailed(WorksampleError):
     """The hidden suite produced no valid result (a grader fault, not the candidate's)."""
 
 
+class MockLost(WorksampleError):
+    """The pod's mock LLM stopped during the run: the platform's fault, so the grading is retried."""
+
+
 @dataclass
 class GradingInput:
     """What to grade: a task folder and a submission's workspace folder (or one notebook)."""
@@ -189,16 +193,32 @@ def _failed_run(message: str) -> nbrun.RunRecord:
 
 
 def _alive_probe(pod):
-    """A cheap 'is the kernel's container still running' check, asking the engine at most every second."""
+    """'Is the kernel's container still running?', asking the engine at most every second.
+
+    Also watches the mock: the candidate's code cannot reach it to stop it, so a
+    mock that is gone is an infrastructure fault (MockLost), never the candidate's outcome.
+    """
     last = {"at": 0.0, "alive": True}
 
     def alive() -> bool:
         if time.monotonic() - last["at"] >= 1.0:
+            _check_mock(pod)
             last["alive"] = sandbox.wait(pod, "workload", timeout=0.01) is None
             last["at"] = time.monotonic()
         return last["alive"]
 
     return alive
+
+
+def _check_mock(pod) -> None:
+    try:
+        code = sandbox.wait(pod, "mock", timeout=0.01)
+    except WorksampleError:
+        raise
+    except Exception as exc:  # the engine says the container is gone (404) or similar
+        raise MockLost(f"the mock LLM container of pod {pod.id} is gone: {type(exc).__name__}") from None
+    if code is not None:
+        raise MockLost(f"the mock LLM of pod {pod.id} exited with status {code} during the run")
 
 
 def _collect(pod, run_dir: Path, nb, record: nbrun.RunRecord, task, task_dir: Path) -> None:

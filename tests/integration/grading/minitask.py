@@ -61,12 +61,21 @@ def notebook(cells: list[str], markdown: str = "") -> nbformat.NotebookNode:
     return nb
 
 
-def make_task(root: Path, timeout: str = "1m") -> Path:
-    """Scaffold `mini-task` under root with the suite above, hidden data and a good reference."""
+def make_task(root: Path, timeout: str = "1m", rpm: int | None = None) -> Path:
+    """Scaffold `mini-task` under root with the suite above, hidden data and a good reference.
+
+    With `rpm`, the grading profile allows that many requests per minute and no
+    faults, and the task includes the `llm_resilience` suite.
+    """
     from worksample.catalog import new_task
 
     folder = new_task(root, "mini-task")
     spec = (folder / "task.yaml").read_text().replace("timeout: 15m", f"timeout: {timeout}")
+    if rpm is not None:
+        spec = spec.replace("include: []", "include: [llm_resilience]")
+        profile = folder / "profiles" / "grading.yaml"
+        text = profile.read_text().replace("rpm: 60", f"rpm: {rpm}").replace("p50_ms: 200, p95_ms: 800", "p50_ms: 5, p95_ms: 20")
+        profile.write_text(text.split("faults:")[0] + "faults: []\n")
     spec = spec.replace("resources: {cpus: 1, memory: 2g, pids: 256, disk: 512m}",
                         "resources: {cpus: 1, memory: 512m, pids: 128, disk: 64m}")
     (folder / "task.yaml").write_text(spec)

@@ -245,3 +245,36 @@ def test_docker_down_for_good_ends_in_a_clear_error(submit, workers, worker_env)
     report = pipeline.latest_report(sid)
     assert _reports(sid) == [1] and report.body["run"]["status"] == "error"
     assert "gave up after 3 tries" in report.body["error"] and "Docker" in report.body["error"]
+
+
+# jupyter_client makes an event loop per thread and never closes it; grading runs in a thread only here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_dir):
+    from worksample.grading import pipeline
+    from worksample.grading.jobs import InfrastructureFault, grade_submission
+
+    sid = submit([READ, "import time\ntime.sleep(15)", GOOD])
+    outcome: dict = {}
+
+    def grade() -> None:
+        try:
+            outcome["body"] = grade_submission(sid, labels={"worksample.test": "1"})
+        except InfrastructureFault as exc:
+            outcome["fault"] = exc
+
+    thread = threading.Thread(target=grade)
+    thread.start()
+    deadline = time.monotonic() + 60
+    mocks: list[str] = []
+    while not mocks and time.monotonic() < deadline:
+        time.sleep(0.5)
+        mocks = subprocess.run(["docker", "ps", "-q", "--filter", f"label=worksample.data_dir={data_dir}",
+                                "--filter", "label=worksample.role=mock"], capture_output=True, text=True).stdout.split()
+    time.sleep(2)
+    subprocess.run(["docker", "rm", "-f", *mocks], capture_output=True)  # the platform loses the mock
+    thread.join(timeout=60)
+    assert "fault" in outcome and "mock LLM" in str(outcome["fault"])
+    sub = pipeline.get_submission(sid)
+    assert sub.status.value == "queued" and "MockLost" in sub.error  # back in the queue for a retry
+    assert _reports(sid) == []
+    _remove_pods(data_dir)

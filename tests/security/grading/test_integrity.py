@@ -166,3 +166,25 @@ def test_a_good_submission_still_grades_after_the_attacks(grade):
     report = grade([READ, GOOD])
     assert report["score"] == report["max_score"] == 20 and report["passed"]
     assert report["run"]["status"] == "completed"
+
+
+def test_patching_time_sleep_cannot_fake_backoff(tmp_path, data_dir, minitask):
+    """The mock's own clock judges waits: a notebook that no-ops time.sleep shows immediate retries."""
+    from worksample.grading.local import grade_path
+
+    task = minitask.make_task(tmp_path / "llm", timeout="30s", rpm=2)
+    cells = [READ, GOOD, """
+import time, openai
+time.sleep = lambda seconds: None  # 'backoff' that takes no time
+client = openai.OpenAI(max_retries=3)
+for i in range(4):
+    try:
+        client.chat.completions.create(model='atlas-mini', messages=[{'role': 'user', 'content': f'q{i}'}])
+    except openai.RateLimitError:
+        pass
+"""]
+    report = grade_path(minitask.submission(tmp_path / "sub", cells), str(task), labels={"worksample.test": "1"})
+    checks = _checks(report)
+    assert report["llm"]["rate_limited"] >= 1
+    assert checks["retry_after_honoured"]["status"] == "fail"
+    assert "before their retry-after" in checks["retry_after_honoured"]["message"]
