@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 COPY_OUT_CAP = 64 * 1024**2
 MOCK_LOG_CAP = 128 * 1024**2
 RESULT_CAP = 4 * 1024**2
+ENTRYPOINT_CAP = 32 * 1024**2
 DEFAULT_CELL_TIMEOUT = 600.0
 GRADER_TIMEOUT = 300.0
 KERNEL_READY_TIMEOUT = 60.0
@@ -175,6 +176,8 @@ def _run_entrypoint(pod, inp: GradingInput, task):
     path = inp.workspace / task.workspace.entrypoint
     if path.is_symlink() or not path.is_file():
         return _failed_run(f"entrypoint {task.workspace.entrypoint} is missing from the submission"), None
+    if path.stat().st_size > ENTRYPOINT_CAP:
+        return _failed_run(f"entrypoint {task.workspace.entrypoint} is larger than {ENTRYPOINT_CAP} bytes"), None
     try:
         nb = nbrun.load_notebook(path, task.workspace.entrypoint)
     except ValueError as exc:
