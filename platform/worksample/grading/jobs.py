@@ -24,10 +24,12 @@ from worksample.errors import DockerUnavailable, ImageMissing, RedisUnavailable,
 from worksample.grading import pipeline
 from worksample.grading.report import build_report, error_report
 from worksample.grading.runner import GradingInput, MockLost, grade_workspace
+from worksample.sandbox.kernel import KernelNotReady
 
 log = logging.getLogger(__name__)
 
-INFRASTRUCTURE_FAULTS = (DockerUnavailable, ImageMissing, RedisUnavailable, MockLost, ConnectionError)
+# A kernel that never starts is retried too: the launcher comes from the image, not the submission.
+INFRASTRUCTURE_FAULTS = (DockerUnavailable, ImageMissing, RedisUnavailable, MockLost, KernelNotReady, ConnectionError)
 
 
 class InfrastructureFault(WorksampleError):

@@ -35,6 +35,11 @@ COPY_OUT_CAP = 64 * 1024**2
 MOCK_LOG_CAP = 128 * 1024**2
 RESULT_CAP = 4 * 1024**2
 ENTRYPOINT_CAP = 32 * 1024**2
+# -P: the kernel itself is imported from the image, never from the candidate's /workspace (with
+# `-m ipykernel_launcher` a planted ipykernel_launcher.py would run instead); then '' goes on
+# sys.path so the notebook imports its own modules, as it does in JupyterLab.
+KERNEL_COMMAND = ["python3", "-P", "-c", "import sys; from ipykernel import kernelapp; sys.path.insert(0, ''); "
+                  "kernelapp.launch_new_instance()", "-f", "/ipc/kernel.json"]
 DEFAULT_CELL_TIMEOUT = 600.0
 GRADER_TIMEOUT = 300.0
 KERNEL_READY_TIMEOUT = 60.0
@@ -151,6 +156,7 @@ def _pod_spec(inp: GradingInput, task, suites: SuitePaths, run_dir: Path, result
     res = task.resources
     timeout = task.grading.timeout.total_seconds()
     return PodSpec(
+        command=KERNEL_COMMAND,
         image=task.image, kernel=True, timeout=timeout + GRADER_TIMEOUT + 120,
         limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
         data=holdout if holdout.is_dir() else folder / str(task.workspace.data),

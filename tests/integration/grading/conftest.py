@@ -50,11 +50,11 @@ def tokens(db) -> dict[str, str]:
 
 
 @pytest.fixture
-def no_test_containers_left():
-    """After the test, no container labelled worksample.test=1 may remain."""
+def no_test_containers_left(data_dir):
+    """After the test, no container of this test's platform (data dir) may remain."""
     yield
     out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
-                          "label=worksample.purpose=grading"], capture_output=True, text=True).stdout.split()
+                          f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
     if out:
         subprocess.run(["docker", "rm", "-f", *out], capture_output=True)
     assert not out, f"grading containers left behind: {out}"

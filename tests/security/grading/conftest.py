@@ -34,7 +34,7 @@ def grade(tmp_path: Path, data_dir: Path, minitask, request):
 
     yield run
     leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
-                               "label=worksample.purpose=grading"], capture_output=True, text=True).stdout.split()
+                               f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
     if leftover:
         subprocess.run(["docker", "rm", "-f", *leftover], capture_output=True)
     assert not leftover, f"grading pods left behind: {leftover}"

@@ -188,3 +188,18 @@ for i in range(4):
     assert report["llm"]["rate_limited"] >= 1
     assert checks["retry_after_honoured"]["status"] == "fail"
     assert "before their retry-after" in checks["retry_after_honoured"]["message"]
+
+
+def test_a_planted_kernel_launcher_is_not_run(grade, minitask, tmp_path):
+    """A file named like the kernel's launcher in the submission must not replace the kernel."""
+    from worksample.grading.local import grade_path
+
+    folder = minitask.submission(tmp_path / "planted", [READ, GOOD, "import helper\nprint(helper.VALUE)"])
+    (folder / "ipykernel_launcher.py").write_text("import os\nos._exit(0)\n")
+    (folder / "helper.py").write_text("VALUE = 'local-import-works'\n")
+    task = next((tmp_path / "tasks").iterdir())
+    report = grade_path(folder, str(task), labels={"worksample.test": "1"})
+    assert report["run"]["status"] == "completed", report["run"]
+    assert report["score"] == 20
+    executed = (_run_dir(report) / "notebook.ipynb").read_text()
+    assert "local-import-works" in executed  # the candidate's own modules still import
