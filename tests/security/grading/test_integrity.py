@@ -95,8 +95,8 @@ def test_stdout_flood_is_capped(grade):
     report = grade([READ, "import sys\nfor _ in range(300):\n    sys.stdout.write('x' * 1_000_000)\n", GOOD])
     notebook = _run_dir(report) / "notebook.ipynb"
     assert notebook.stat().st_size < 6 * 1024**2
-    assert report["run"]["output_truncated"] is True
-    # The kernel may die of its own flood (its memory limit): that is its sandbox, not the platform.
+    # The kernel may die of its own flood (its memory limit) before the cap: its sandbox, not the platform.
+    assert report["run"]["output_truncated"] is True or report["run"]["status"] == "crashed", report["run"]
     assert report["run"]["status"] in ("completed", "timeout", "crashed"), report["run"]
     assert report["max_score"] == 20  # the grader still ran
 
