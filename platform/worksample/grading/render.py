@@ -14,8 +14,8 @@ import binascii
 import html
 
 WIDTH, HEIGHT, PAD = 860, 260, 40
-LANES = (("ok", "2xx", "#2e7d32"), ("rate", "429", "#ef6c00"), ("server", "5xx / timeout / reset", "#c62828"),
-         ("client", "other 4xx", "#6a1b9a"))
+LANES = (("ok", "2xx", "#2e7d32"), ("rate", "429", "#ef6c00"), ("server", "5xx/net", "#c62828"),
+         ("client", "4xx", "#6a1b9a"))
 CELL_TEXT_CAP = 20_000
 
 
@@ -46,7 +46,7 @@ def timeline_svg(timeline: list[list], budget: float | None = None) -> str:
              f'aria-label="LLM calls over time" class="timeline">']
     for i, (_, label, colour) in enumerate(LANES):
         y = PAD + lane_h * (i + 0.5)
-        parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="10" fill="{colour}">{html.escape(label[:7])}</text>')
+        parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="10" fill="{colour}">{html.escape(label)}</text>')
         parts.append(f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
     for t, status, fault, retry, _cost in timeline:
         lane = _lane(int(status), fault)
@@ -59,7 +59,7 @@ def timeline_svg(timeline: list[list], budget: float | None = None) -> str:
     if budget:
         yb = PAD + plot_h * (1 - budget / top)
         parts.append(f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{yb:.1f}" y2="{yb:.1f}" stroke="#1565c0" '
-                     f'stroke-dasharray="4 3"/><text x="{WIDTH - PAD - 90}" y="{yb - 3:.1f}" font-size="10" '
+                     f'stroke-dasharray="4 3"/><text x="{PAD + 4}" y="{yb - 3:.1f}" font-size="10" '
                      f'fill="#1565c0">budget ${budget:.2f}</text>')
     parts.append(f'<text x="{PAD}" y="{HEIGHT - 8}" font-size="10">0 s</text>'
                  f'<text x="{WIDTH - PAD - 40}" y="{HEIGHT - 8}" font-size="10">{span:.1f} s</text>'
