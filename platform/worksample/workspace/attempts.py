@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from worksample.db import Attempt, Invitation, Submission, session_scope
+from worksample.db import Attempt, Submission, session_scope
 from worksample.db.models import AttemptStatus, utcnow
 from worksample.errors import UsageError, WorksampleError
 from worksample.workspace import activity
@@ -174,9 +174,3 @@ def running_attempt_ids(due_before: datetime | None = None) -> list[str]:
             query = query.where(Attempt.deadline <= due_before)
         return list(db.scalars(query))
 
-
-def invitation_of(attempt_id: str) -> Invitation | None:
-    """The invitation an attempt came from."""
-    with session_scope() as db:
-        row = db.get(Attempt, attempt_id)
-        return row.invitation if row else None

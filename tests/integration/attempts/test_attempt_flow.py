@@ -39,6 +39,8 @@ def test_start_run_save_submit(make_platform, data_dir):
         on_host = data_dir / "attempts" / attempt_id / "workspace" / "work.ipynb"
         assert "MOCK-OK" in on_host.read_text()
 
+        assert client.post(f"/w/{attempt_id}/api/kernels/{kernel}/restart").status_code == 200
+
         receipt = client.post(f"/api/v1/attempts/{attempt_id}/submit")
         assert receipt.status_code == 202
         submission_id = receipt.json()["submission_id"]
@@ -60,7 +62,8 @@ def test_start_run_save_submit(make_platform, data_dir):
 
     activity = platform_activity(platform, admin, attempt_id)
     kinds = [e["kind"] for e in activity]
-    assert "started" in kinds and "save" in kinds and "submitted" in kinds
+    assert {"started", "save", "kernel_restart", "submitted"} <= set(kinds)
+    assert kinds.index("save") < kinds.index("kernel_restart") < kinds.index("submitted")
     cell = next(e for e in activity if e["kind"] == "cell_executed")
     assert cell["cell_id"] == "call-mock" and cell["code_bytes"] == len(PROBE_CODE)
 

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from worksample.config import get_settings
 from worksample.errors import UsageError, WorksampleError
 from worksample.web.auth import Staff, require_admin, require_staff
 from worksample.workspace import activity
@@ -74,8 +75,9 @@ def client_key(request: Request) -> str:
 
 
 def is_secure(request: Request) -> bool:
-    """Whether to mark cookies Secure: the request came over https."""
-    return request.url.scheme == "https"
+    """Whether to mark cookies Secure: the request came over https, or the platform is published on https
+    (behind a TLS-terminating proxy the request itself arrives as http)."""
+    return request.url.scheme == "https" or get_settings().public_url.startswith("https://")
 
 
 def require_attempt_cookie(request: Request, attempt_id: str) -> None:

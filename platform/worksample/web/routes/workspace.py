@@ -9,11 +9,13 @@ attempt is still running (else 410 with the "submitted" page).
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from worksample.config import get_settings
 from worksample.db.models import AttemptStatus, utcnow
 from worksample.errors import WorksampleError
 from worksample.web.routes.pages import page
@@ -98,13 +100,15 @@ async def proxy(attempt_id: str, subpath: str, request: Request) -> Response:
 
 
 def origin_ok(ws: WebSocket) -> bool:
-    """True if the websocket's Origin is this platform's own (scheme, host and port of the request)."""
+    """True if the websocket's Origin is this platform's own: the scheme, host and port the request
+    came to, or those of the published URL (WORKSAMPLE_PUBLIC_URL, for a TLS-terminating proxy)."""
     origin = ws.headers.get("origin")
     host = ws.headers.get("host")
     if not origin or not host:
         return False
     scheme = "https" if ws.url.scheme == "wss" else "http"
-    return origin == f"{scheme}://{host}"
+    public = urlsplit(get_settings().public_url)
+    return origin in (f"{scheme}://{host}", f"{public.scheme}://{public.netloc}")
 
 
 @router.websocket("/w/{attempt_id}/{subpath:path}")
