@@ -150,6 +150,13 @@ def get_attempt(attempt_id: str) -> AttemptView:
                            last_save_ts=saves[-1] if saves else None)
 
 
+def attempt_open(attempt_id: str) -> bool:
+    """True if the attempt exists and its clock still runs (a light query: the proxy asks on every request)."""
+    with session_scope() as db:
+        row = db.execute(select(Attempt.status, Attempt.deadline).where(Attempt.id == attempt_id)).first()
+    return row is not None and row.status is AttemptStatus.running and aware(row.deadline) > utcnow()
+
+
 def extend_deadline(attempt_id: str, minutes: int) -> AttemptView:
     """Move a running attempt's deadline `minutes` later; refused once the deadline has passed."""
     if not 1 <= minutes <= MAX_EXTENSION_MIN:

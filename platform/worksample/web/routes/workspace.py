@@ -16,11 +16,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from worksample.config import get_settings
-from worksample.db.models import AttemptStatus, utcnow
+from worksample.db.models import utcnow
 from worksample.errors import WorksampleError
 from worksample.web.routes.pages import page
 from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id
-from worksample.workspace.attempts import AttemptClosed, AttemptNotFound, ensure_attempt_pod, get_attempt
+from worksample.workspace.attempts import (
+    AttemptClosed,
+    AttemptNotFound,
+    attempt_open,
+    ensure_attempt_pod,
+    get_attempt,
+)
 from worksample.workspace.pods import Jupyter, read_jupyter
 from worksample.workspace.proxy import UpstreamGone, http_proxy, proxy_websocket, unsafe_path
 
@@ -31,15 +37,6 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 def _granted(cookies, attempt_id: str) -> bool:
     return cookie_attempt_id(cookies.get(ATTEMPT_COOKIE)) == attempt_id
-
-
-def _open(attempt_id: str):
-    """The attempt if it exists and its clock still runs, else None."""
-    try:
-        view = get_attempt(attempt_id)
-    except AttemptNotFound:
-        return None
-    return view if view.status is AttemptStatus.running and view.deadline > utcnow() else None
 
 
 def submitted_page(request: Request, attempt_id: str) -> HTMLResponse:
@@ -71,9 +68,9 @@ async def workspace_page(attempt_id: str, request: Request) -> Response:
     """The top bar (task, countdown, save state, Submit) around JupyterLab."""
     if not _granted(request.cookies, attempt_id):
         return PlainTextResponse("forbidden", status_code=403)
-    view = await run_in_threadpool(_open, attempt_id)
-    if view is None:
+    if not await run_in_threadpool(attempt_open, attempt_id):
         return await run_in_threadpool(submitted_page, request, attempt_id)
+    view = await run_in_threadpool(get_attempt, attempt_id)
     return page(request, "workspace.html", {"view": view, "server_ts": utcnow().timestamp()})
 
 
@@ -84,7 +81,7 @@ async def proxy(attempt_id: str, subpath: str, request: Request) -> Response:
         return PlainTextResponse("bad path", status_code=400)
     if not _granted(request.cookies, attempt_id):
         return PlainTextResponse("forbidden", status_code=403)
-    if await run_in_threadpool(_open, attempt_id) is None:
+    if not await run_in_threadpool(attempt_open, attempt_id):
         return await run_in_threadpool(submitted_page, request, attempt_id)
     try:
         try:
@@ -118,7 +115,7 @@ async def proxy_ws(ws: WebSocket, attempt_id: str, subpath: str) -> None:
     if unsafe_path(raw) or unsafe_path(subpath) or not _granted(ws.cookies, attempt_id) or not origin_ok(ws):
         await ws.close(code=1008)  # before accept: the handshake gets 403
         return
-    if await run_in_threadpool(_open, attempt_id) is None:
+    if not await run_in_threadpool(attempt_open, attempt_id):
         await ws.close(code=1008)
         return
     try:
