@@ -1,4 +1,4 @@
-"""Fixtures for sandbox tests against the real Docker engine (same file in integration/sandbox).
+"""Fixtures for sandbox tests against the real Docker engine (security/sandbox loads these too).
 
 Every container these tests make carries `worksample.test=1`; after each test
 `no_leftovers` asserts that no container, network, volume or mount of ours is
