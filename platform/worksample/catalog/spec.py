@@ -17,13 +17,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr, WithJsonSchema
 
+from worksample.units import SIZE_UNITS, size_bytes
+
 # Work samples are capped at two hours: the platform refuses longer tasks.
 MAX_TIME_LIMIT = timedelta(hours=2)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|m|s)?\s*$")
 _DURATION_UNITS = {"h": 3600, "m": 60, "s": 1, None: 1}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt])?b?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, None: 1}
 
 
 def parse_duration(value: object) -> timedelta:
@@ -60,11 +60,10 @@ def parse_size(value: object) -> int:
     if isinstance(value, int):
         size = value
     else:
-        match = _SIZE.match(str(value))
-        if not match:
-            raise ValueError(f"{value!r} is not a size like 2g or 512m")
-        unit = match.group(2).lower() if match.group(2) else None
-        size = int(float(match.group(1)) * _SIZE_UNITS[unit])
+        try:
+            size = size_bytes(str(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a size like 2g or 512m") from None
     if size <= 0:
         raise ValueError("a size must be positive")
     return size
@@ -73,8 +72,8 @@ def parse_size(value: object) -> int:
 def format_size(value: int) -> str:
     """The largest whole unit that states `value` exactly, e.g. `2g`."""
     for unit in ("t", "g", "m", "k"):
-        if value % _SIZE_UNITS[unit] == 0:
-            return f"{value // _SIZE_UNITS[unit]}{unit}"
+        if value % SIZE_UNITS[unit] == 0:
+            return f"{value // SIZE_UNITS[unit]}{unit}"
     return str(value)
 
 

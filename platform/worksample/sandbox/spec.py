@@ -7,13 +7,13 @@ before any container exists, with `UsageError` naming the field.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from worksample.errors import UsageError
+from worksample.units import size_bytes
 
 WORKLOAD_UID = 1000
 MOCK_UID = 1001  # differs from the workload's so neither can read the other's files
@@ -26,8 +26,6 @@ LABEL_POD_DIR = "worksample.pod_dir"
 LABEL_DATA_DIR = "worksample.data_dir"  # which platform (data dir) owns the pod: engines may be shared
 ROLES = ("mock", "workload", "grader")
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
 def parse_size(text: str | int, field_name: str, minimum: int = 1) -> int:
@@ -35,10 +33,10 @@ def parse_size(text: str | int, field_name: str, minimum: int = 1) -> int:
     if isinstance(text, int):
         value = text
     else:
-        match = _SIZE_RE.match(str(text))
-        if not match:
-            raise UsageError(f"{field_name}: {text!r} is not a size (examples: 512m, 2g, 1048576)")
-        value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+        try:
+            value = size_bytes(str(text))
+        except ValueError:
+            raise UsageError(f"{field_name}: {text!r} is not a size (examples: 512m, 2g, 1048576)") from None
     if value < minimum:
         raise UsageError(f"{field_name}: {text!r} is below the minimum of {minimum} bytes")
     return value
