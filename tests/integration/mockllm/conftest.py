@@ -29,12 +29,16 @@ def free_port() -> int:
 class MockProcess:
     """One `python -m worksample.mockllm serve` process and its logs."""
 
-    def __init__(self, tmp_path: Path, profile: dict, api_keys: tuple[str, ...] = (), argv0: list[str] | None = None,
+    def __init__(self, tmp_path: Path, profile: dict | Path, api_keys: tuple[str, ...] = (), argv0: list[str] | None = None,
                  seed: int | None = None, extra: tuple[str, ...] = ()) -> None:
+        """`profile` is a dict merged over BASE_MODELS, or a profile file served as it is."""
         self.dir = tmp_path / f"mock{free_port()}"
         self.dir.mkdir()
-        self.profile_path = self.dir / "profile.yaml"
-        self.profile_path.write_text(yaml.safe_dump({"models": BASE_MODELS, **profile}))
+        if isinstance(profile, Path):
+            self.profile_path = profile
+        else:
+            self.profile_path = self.dir / "profile.yaml"
+            self.profile_path.write_text(yaml.safe_dump({"models": BASE_MODELS, **profile}))
         self.log_path = self.dir / "logs" / "calls.jsonl"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -51,7 +55,7 @@ class MockProcess:
         self._wait_ready()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"mock exited {self.proc.returncode}: {self.stderr_path.read_text()}")
@@ -66,7 +70,12 @@ class MockProcess:
         """Every call-log line so far."""
         if not self.log_path.exists():
             return []
-        return [json.loads(line) for line in self.log_path.read_text().splitlines()]
+        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+
+    def bodies(self) -> str:
+        """The raw text of bodies.jsonl (request bodies, beside the call log)."""
+        path = self.log_path.parent / "bodies.jsonl"
+        return path.read_text() if path.exists() else ""
 
     def call(self, request_id: str) -> dict:
         """The call-log line of one request id (it must be there already)."""

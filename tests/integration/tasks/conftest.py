@@ -10,17 +10,13 @@ and oracle. Cells run through the platform's own `execute_notebook`.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
@@ -28,60 +24,16 @@ TASK = REPO / "tasks" / "support-ticket-triage"
 API_KEY = "sk-candidate-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _load_mock_fixtures():
+    # One mock-process helper for every suite: the one in tests/integration/mockllm.
+    path = REPO / "tests" / "integration" / "mockllm" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_worksample_mock_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class MockServer:
-    """One mock LLM server process serving the task's grading profile and oracle."""
-
-    def __init__(self, workdir: Path, profile: Path, oracle: Path) -> None:
-        self.log_path = workdir / "mock" / "calls.jsonl"
-        self.log_path.parent.mkdir(parents=True)
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self.stderr_path = workdir / "mock" / "stderr.txt"
-        self._stderr = self.stderr_path.open("wb")
-        cmd = [sys.executable, "-m", "worksample.mockllm", "serve", "--profile", str(profile), "--oracle", str(oracle),
-               "--log", str(self.log_path), "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._stderr)
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mock exited {self.proc.returncode}: {self.stderr_path.read_text()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"mock not ready: {self.stderr_path.read_text()}")
-
-    def calls(self) -> list[dict]:
-        """Every line of the call log."""
-        if not self.log_path.exists():
-            return []
-        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
-
-    def bodies(self) -> str:
-        """The raw text of bodies.jsonl (request bodies, beside the call log)."""
-        path = self.log_path.parent / "bodies.jsonl"
-        return path.read_text() if path.exists() else ""
-
-    def stop(self) -> None:
-        """Terminate the server (kill if it does not stop in 10 s)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._stderr.close()
+MockServer = _load_mock_fixtures().MockProcess
 
 
 @dataclass
@@ -148,7 +100,7 @@ def run_notebook(tmp_path: Path):
 
     def run(rel: str, *, profile: str = "grading", cell_timeout: float = 150, total_timeout: float = 170) -> NotebookRun:
         workdir = _prepare_workspace(tmp_path, TASK / rel)
-        mock = MockServer(tmp_path, TASK / "profiles" / f"{profile}.yaml", TASK / "oracle.py")
+        mock = MockServer(tmp_path, TASK / "profiles" / f"{profile}.yaml", extra=("--oracle", str(TASK / "oracle.py")))
         servers.append(mock)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         env.update(OPENAI_BASE_URL=mock.base_url, OPENAI_API_KEY=API_KEY, PYTHONUNBUFFERED="1")
