@@ -159,3 +159,169 @@ class Report(Base):
     passed: Mapped[bool] = mapped_column(Boolean)
     body: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------------------
+# H6 admin console: audit log and webhooks (issue 14). Owned by worksample.audit
+# and worksample.webhooks; migration a6_admin_audit_webhooks.
+# ---------------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """One staff action (or a failed login), written by `worksample.audit.record`."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(320))  # name or e-mail as given (failed logins have no id)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    client: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Webhook(Base):
+    """An endpoint that receives signed events; `secret` is the whsec_ string (HMAC needs it in clear)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    secret: Mapped[str] = mapped_column(String(120))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookEvent(Base):
+    """One event as sent: `body` is the exact JSON text that is signed and posted on every try."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_<hex>: the webhook-id header
+    type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: pending until a 2xx, failed when the tries run out, cancelled on delete."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    event: Mapped[WebhookEvent] = relationship()
+
+
+class WebhookTry(Base):
+    """One HTTP request of a delivery: when, how long, the status code or the error."""
+
+    __tablename__ = "webhook_tries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[str | None] = mapped_column(Text)  # the first bytes of the receiver's answer
+
+
+# --- Staff accounts, sessions, reviews and decisions (H4: review, DESIGN §11) ---------------------------
+# Kept at the end as one block; `users` above gained nothing but its existing `password_hash`.
+
+
+class Recommendation(str, enum.Enum):
+    strong_no = "strong_no"
+    no = "no"
+    yes = "yes"
+    strong_yes = "strong_yes"
+
+
+class DecisionKind(str, enum.Enum):
+    advance = "advance"
+    reject = "reject"
+    hold = "hold"
+
+
+class AccountSetupLink(Base):
+    """A one-time link where a staff member chooses a password; only the token's sha256 is stored."""
+
+    __tablename__ = "account_setup_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A browser login. The row's key is the sha256 of the cookie value, so a database leak logs no one in."""
+
+    __tablename__ = "sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Failed logins in the current window for one key (`email:…` or `client:…`), shared by every API replica."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Review(Base):
+    """One reviewer's rubric scores, recommendation and comment for one submission (updatable)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("submission_id", "reviewer_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    scores: Mapped[dict] = mapped_column(JSON)
+    points: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    recommendation: Mapped[Recommendation] = mapped_column(_enum(Recommendation))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    reviewer: Mapped[User] = relationship()
+
+
+class Decision(Base):
+    """An admin's hiring decision on a submission; the newest row is the current one (history is kept)."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    decision: Mapped[DecisionKind] = mapped_column(_enum(DecisionKind))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    decider: Mapped[User | None] = relationship()
