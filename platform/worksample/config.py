@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     image_prefix: str = Field("worksample", description="Repository name prefix of the sandbox images")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL printed in invite links")
 
+    # --- Admin console and integrations (H6, DESIGN §12): webhooks and invitation e-mail ---
+    webhook_allow_private: bool = Field(False, description="Allow webhook URLs on loopback and private networks "
+                                                           "(link-local/metadata addresses stay refused)")
+    webhook_retry_delays: str = Field("5,300,1800,7200,18000", description="Seconds before each retry of a failed "
+                                      "webhook delivery (comma-separated; default 6 tries over about 7.5 h)")
+    webhook_timeout_s: float = Field(10.0, gt=0, le=60, description="Seconds a receiver has to answer one try")
+    smtp_url: str | None = Field(None, description="smtp://[user:pass@]host[:port][?starttls=1] or smtps://…; "
+                                 "when set, invitations are mailed, else links are shown to copy")
+    mail_from: str = Field("worksample <noreply@localhost>", description="From: address of invitation e-mail")
+    # --- end H6 ---
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
         if self.env != "development" and self.secret_key == DEV_SECRET:
