@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make this machine ready to run worksample, installing only what is missing.
 # Idempotent: with nothing to do it finishes in seconds.
-#   1. system packages (Debian, as root): docker.io, redis-server, debootstrap, e2fsprogs, chromium
+#   1. system packages (Debian, as root): docker.io, redis-server, debootstrap, e2fsprogs, chromium,
+#      docker-compose, postgresql (tests run a throwaway server of their own; the system one is unused)
 #   2. a Docker engine that answers (starts dockerd when none does)
 #   3. the virtualenv .venv/ (reinstalled only when pyproject.toml changed)
 #   4. the sandbox images (rebuilt only when their inputs changed)
@@ -20,6 +21,7 @@ missing_packages() {
   command -v mkfs.ext4 >/dev/null || pkgs+=(e2fsprogs)
   command -v chromium >/dev/null || pkgs+=(chromium)
   command -v docker-compose >/dev/null || pkgs+=(docker-compose)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs+=(postgresql)
   python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
   echo "${pkgs[@]:-}"
 }
@@ -29,7 +31,7 @@ install_packages() {
   pkgs=$(missing_packages)
   [ -z "$pkgs" ] && return 0
   if [ ! -f /etc/debian_version ]; then
-    die "missing: $pkgs. This setup installs them only on Debian; install the equivalents (Docker engine, redis-server, debootstrap, e2fsprogs, Chromium, python3 venv) and run again"
+    die "missing: $pkgs. This setup installs them only on Debian; install the equivalents (Docker engine, redis-server, debootstrap, e2fsprogs, Chromium, PostgreSQL, python3 venv) and run again"
   fi
   if [ "$(id -u)" != 0 ]; then
     die "missing: $pkgs. Run as root, or: sudo apt-get install -y $pkgs"

@@ -3,21 +3,54 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="database every `data_dir` test uses: SQLite under the data dir (default) or a fresh "
+        "database on a throwaway PostgreSQL server (Debian's postgresql; see tests/pg_server.py)",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server(request: pytest.FixtureRequest):
+    """One real PostgreSQL server for the session, on a unix socket in a temporary directory."""
+    from pg_server import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh WORKSAMPLE_DATA_DIR for one test, with the settings cache cleared."""
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """The SQLAlchemy URL of this test's empty database (the backend chosen by --db)."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'worksample.db'}"
+
+
+@pytest.fixture
+def data_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh WORKSAMPLE_DATA_DIR (and, under --db postgres, a fresh database) for one test."""
     from worksample.config import get_settings
 
     path = tmp_path / "data"
     path.mkdir()
     monkeypatch.setenv("WORKSAMPLE_DATA_DIR", str(path))
+    if request.config.getoption("--db") == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        monkeypatch.setenv("DATABASE_URL", server.create_database())
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()

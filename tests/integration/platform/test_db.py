@@ -1,22 +1,36 @@
+"""The database layer on both backends: run with `--db postgres` for a real PostgreSQL."""
+
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from worksample.db import get_engine, migrate
-from worksample.db.session import database_status
+from worksample.db.session import _alembic_config, database_status
 
 TABLES = {"users", "api_tokens", "tasks", "invitations", "attempts", "submissions", "reports"}
 
 
-def test_migrate_creates_core_tables_and_is_idempotent(tmp_path):
-    url = f"sqlite:///{tmp_path / 'ws.db'}"
-    assert database_status(url).startswith("not migrated") or database_status(url).startswith("unreachable")
-    migrate(url)
-    migrate(url)
-    assert TABLES <= set(inspect(get_engine(url)).get_table_names())
-    assert database_status(url) == "ok"
+def test_migrate_creates_core_tables_and_is_idempotent(database_url):
+    assert database_status(database_url).startswith(("not migrated", "unreachable"))
+    migrate(database_url)
+    migrate(database_url)
+    assert TABLES <= set(inspect(get_engine(database_url)).get_table_names())
+    assert database_status(database_url) == "ok"
 
 
-def test_token_roundtrip(data_dir, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def test_migrations_have_one_head_and_downgrade_to_nothing_and_back(database_url):
+    cfg = _alembic_config(database_url)
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
+    migrate(database_url)
+    command.downgrade(cfg, "base")
+    left = set(inspect(get_engine(database_url)).get_table_names()) - {"alembic_version"}
+    assert left == set(), f"downgrade to base left tables behind: {sorted(left)}"
+    migrate(database_url)
+    assert TABLES <= set(inspect(get_engine(database_url)).get_table_names())
+    assert database_status(database_url) == "ok"
+
+
+def test_token_roundtrip(data_dir):
     from worksample.accounts import create_token, user_for_token
     from worksample.db.models import Role
 
