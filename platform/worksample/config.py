@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     image_prefix: str = Field("worksample", description="Repository name prefix of the sandbox images")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL printed in invite links")
 
+    # --- Review (H4, DESIGN §11): staff sessions and blind review ---
+    blind_review: bool = Field(True, description="Reviewers see stable pseudonyms instead of candidate names and "
+                                                 "emails, and a shuffled queue; admins always see names")
+    session_idle_hours: float = Field(12.0, gt=0, description="A staff session ends after this long without a request")
+
     # --- Admin console and integrations (H6, DESIGN §12): webhooks and invitation e-mail ---
     webhook_allow_private: bool = Field(False, description="Allow webhook URLs on loopback and private networks "
                                                            "(link-local/metadata addresses stay refused)")

@@ -36,6 +36,10 @@ from worksample.cli import attempts as _attempts  # noqa: E402
 
 _attempts.register(app)
 
+from worksample.cli import users as _users  # noqa: E402
+
+app.add_typer(_users.app, name="user", help="Staff accounts: add a user, print a new setup link")
+
 
 def main() -> None:
     """Entry point: run the CLI and turn known errors into one line on stderr."""

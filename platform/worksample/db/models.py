@@ -325,3 +325,4 @@ class Decision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     decider: Mapped[User | None] = relationship()
+# --- end H4 ---

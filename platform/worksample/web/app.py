@@ -8,12 +8,14 @@ from fastapi.responses import JSONResponse
 
 from worksample import __version__
 from worksample.health import health
+from worksample.web import deps
 from worksample.web.routes import routers
 
 
 def create_app() -> FastAPI:
     """Build the app. Route handlers stay short and never block the event loop."""
     app = FastAPI(title="worksample", version=__version__)
+    deps.install(app)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

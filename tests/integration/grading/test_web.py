@@ -82,13 +82,23 @@ def test_regrade_is_admin_only_and_keeps_old_versions(client, tokens, mini_task,
 
 
 def test_login_sets_cookie_and_report_page_is_safe(client, tokens, mini_task, tmp_path):
+    import re as _re
+
+    from worksample import accounts
+    from worksample.db.models import Role
+
     sid = _graded_submission(mini_task, tmp_path)
     page = client.get(f"/submissions/{sid}/report", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
-    bad = client.post("/login", data={"token": "wst_nope", "next": "/"}, follow_redirects=False)
+    link = accounts.add_user("rita@example.com", Role.reviewer, "Rita")
+    accounts.use_setup_link(link.token, "a long enough password", "a long enough password")
+    form = client.get("/login").text
+    csrf = _re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    bad = client.post("/login", data={"email": "rita@example.com", "password": "wrong password!!", "next": "/",
+                                      "csrf_token": csrf}, follow_redirects=False)
     assert bad.status_code == 401
-    ok = client.post("/login", data={"token": tokens["reviewer"], "next": "https://evil.example/"},
-                     follow_redirects=False)
+    ok = client.post("/login", data={"email": "rita@example.com", "password": "a long enough password",
+                                     "next": "https://evil.example/", "csrf_token": csrf}, follow_redirects=False)
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert "httponly" in ok.headers["set-cookie"].lower()
     page = client.get(f"/submissions/{sid}/report")

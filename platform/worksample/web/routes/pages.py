@@ -12,18 +12,16 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 
+from worksample.web import render
 from worksample.web.routes.attempts import client_key, is_secure, run_start
 from worksample.workspace.access import attempt_cookie_value, cookie_kwargs, guess_limiter
 from worksample.workspace.invitations import InvitationState, view_invitation
 
-WEB = Path(__file__).resolve().parents[1]
-templates = Jinja2Templates(directory=str(WEB / "templates"))
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-STATIC = {"style.css": "text/css; charset=utf-8", "workspace.js": "text/javascript; charset=utf-8"}
+WEB = render.WEB
+STATIC = {"style.css": "text/css; charset=utf-8", "workspace.js": "text/javascript; charset=utf-8",
+          "staff.css": "text/css; charset=utf-8"}
 ERRORS = {
     InvitationState.unknown: ("This link is not valid", "Check that you copied the whole link from your invitation email."),
     InvitationState.revoked: ("This invitation was withdrawn", "Please contact the hiring team if you think this is a mistake."),
@@ -35,13 +33,8 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 def page(request: Request, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
-    """Render a template with the platform's security headers."""
-    resp = templates.TemplateResponse(request, name, context, status_code=status_code)
-    resp.headers["Content-Security-Policy"] = CSP
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "no-referrer"
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    """Render a candidate page (the `candidate` CSP variant of the one Jinja environment)."""
+    return render.page(request, name, context, status_code, csp="candidate")
 
 
 def error_page(request: Request, state: InvitationState, status_code: int) -> HTMLResponse:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from worksample.errors import RedisUnavailable
 from worksample.grading import pipeline
-from worksample.web.auth import Staff, require_admin, require_staff
+from worksample.web.deps import Staff, require_admin, require_reviewer
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
 
@@ -47,7 +47,7 @@ def submission_public(submission_id: str) -> SubmissionPublic | None:
 
 
 @router.get("/{submission_id}", response_model=SubmissionPublic)
-async def get_submission(submission_id: str, staff: Staff = Depends(require_staff)) -> SubmissionPublic:
+async def get_submission(submission_id: str, staff: Staff = Depends(require_reviewer)) -> SubmissionPublic:
     """Status (queued, running, graded, error) and score of a submission."""
     found = await run_in_threadpool(submission_public, submission_id)
     if found is None:
@@ -64,7 +64,7 @@ def _report_body(submission_id: str, version: int | None) -> dict | None:
 
 
 @router.get("/{submission_id}/report")
-async def get_report(submission_id: str, version: int | None = None, staff: Staff = Depends(require_staff)) -> JSONResponse:
+async def get_report(submission_id: str, version: int | None = None, staff: Staff = Depends(require_reviewer)) -> JSONResponse:
     """The grading report (newest version unless `version` is given)."""
     body = await run_in_threadpool(_report_body, submission_id, version)
     if body is None:
