@@ -1,59 +1,62 @@
-"""Webhook delivery jobs on the `webhooks` queue (the job body is worksample.webhooks.delivery.run_try).
+"""Webhook delivery jobs (the job body is worksample.webhooks.delivery.drain) on the default queue.
 
-One job per try, with a deterministic id (`webhook-<delivery>-<n>`), so the
-reconciler can ask whether a try is already waiting; retries are new jobs
-scheduled by the failed try itself (RQ's scheduler runs them), so the delays
-come from settings and survive in the database if Redis is lost.
+A drain job makes every due try (see worksample.webhooks.delivery). One is
+queued when events are emitted (unless one already waits), one is scheduled
+for the time of each retry, and the reconciler queues one for overdue tries;
+the database says what is due, so a lost or duplicate job loses or repeats nothing.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta, timezone
 
 from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
-from worksample.jobs import connection
+from worksample.jobs import DEFAULT_QUEUE, connection
 
-WEBHOOK_QUEUE = "webhooks"
-WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+# The default queue, which every worker serves. A drain holds a worker at most DRAIN_BUDGET_S; deadlines
+# do not wait on it alone (the API's sweep expires attempts too).
+WEBHOOK_QUEUE = DEFAULT_QUEUE
+DRAIN = "worksample.webhooks.delivery.drain"
 
 
-def job_id(delivery_id: str, number: int) -> str:
-    """The RQ job id of try `number` of a delivery."""
-    return f"webhook-{delivery_id}-{number}"
+def _queue() -> Queue:
+    return Queue(WEBHOOK_QUEUE, connection=connection())
 
 
 def _timeout() -> int:
+    from worksample.webhooks.delivery import DRAIN_BUDGET_S
+
     from worksample.config import get_settings
 
-    # Above the per-operation network timeout (connect, send, read) plus the database work.
-    return int(get_settings().webhook_timeout_s * 3 + 10)
+    # The drain's own budget, plus one try's network timeouts (connect, send, read) and room for the database.
+    return int(DRAIN_BUDGET_S + get_settings().webhook_timeout_s * 3 + 30)
 
 
-def enqueue_try(delivery_id: str, number: int, delay_s: float = 0.0) -> str:
-    """Queue try `number` of a delivery now or after `delay_s`; returns the job id. Raises RedisUnavailable."""
-    queue = Queue(WEBHOOK_QUEUE, connection=connection())
-    kwargs = dict(job_id=job_id(delivery_id, number), job_timeout=_timeout(), result_ttl=600, failure_ttl=86400,
-                  description=f"webhook delivery {delivery_id} try {number}")
-    func = "worksample.webhooks.delivery.run_try"
-    if delay_s > 0:
-        queue.enqueue_in(timedelta(seconds=delay_s), func, delivery_id, number, **kwargs)
-    else:
-        queue.enqueue(func, delivery_id, number, **kwargs)
-    return kwargs["job_id"]
+def enqueue_drain(delay_s: float = 0.0) -> str | None:
+    """Queue a drain now (unless one already waits) or schedule one in `delay_s`; its job id or None.
+
+    Raises RedisUnavailable when Redis is away (callers log it: the database keeps what is due).
+    """
+    queue = _queue()
+    if delay_s <= 0:
+        if drain_waiting():  # a waiting drain will see everything committed before it starts
+            return None
+        job = queue.enqueue(DRAIN, job_timeout=_timeout(), result_ttl=300, failure_ttl=86400,
+                            job_id=f"webhook-drain-{uuid.uuid4().hex[:12]}", description="webhook deliveries due now")
+        return job.id
+    # Retries due in the same second share one scheduled drain (same job id: RQ keeps one).
+    at = datetime.now(timezone.utc) + timedelta(seconds=int(delay_s) + 1)
+    job = queue.enqueue_at(at.replace(microsecond=0), DRAIN, job_timeout=_timeout(), result_ttl=300,
+                           failure_ttl=86400, job_id=f"webhook-drain-at-{int(at.timestamp())}",
+                           description="webhook retries due")
+    return job.id
 
 
-def try_is_waiting(delivery_id: str, number: int) -> bool:
-    """True if try `number` is queued, scheduled or running in RQ."""
-    try:
-        job = Job.fetch(job_id(delivery_id, number), connection=connection())
-    except NoSuchJobError:
-        return False
-    return job.get_status(refresh=False) in WAITING
+def drain_waiting() -> bool:
+    """True if a drain job waits in the queue (a running one may belong to a killed worker: not counted)."""
+    queue = _queue()
+    return any(job_id.startswith("webhook-drain-") for job_id in queue.get_job_ids(0, 1000))
 
 
-def queue_length() -> int:
-    """Jobs waiting on the webhooks queue now (scheduled retries not counted)."""
-    return len(Queue(WEBHOOK_QUEUE, connection=connection()))

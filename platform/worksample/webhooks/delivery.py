@@ -1,17 +1,19 @@
 """Delivering one webhook try, scheduling the next, and the reconciler that finds lost ones.
 
 A delivery is `pending` until a receiver answers 2xx (`succeeded`), the tries
-run out (`failed`) or its webhook is deleted (`cancelled`). Each try is an RQ
-job `run_try(delivery_id, number)`:
-1. claim: `tries` goes from number-1 to number while the delivery is pending
-   (a fencing token: a duplicate job, or one for a cancelled delivery, does nothing);
-2. check the URL again, resolving DNS now (SSRF), and connect to the checked address;
-3. POST the event's stored body, signed for this try's timestamp;
-4. log the try; on failure schedule try number+1 after the next delay.
+run out (`failed`) or its webhook is deleted (`cancelled`); `next_try_at` says
+when its next try is due. RQ jobs `drain()` make every due try, several at a
+time; each try, `run_try(delivery_id, number)`:
+1. claims it: `tries` goes from number-1 to number while the delivery is pending,
+   and `next_try_at` becomes a lease (a fencing token: two drains, or a drain
+   racing a delete, never send one try twice);
+2. checks the URL again, resolving DNS now (SSRF), and connects to the checked address;
+3. POSTs the event's stored body, signed for this try's timestamp;
+4. logs the try; on failure sets the next due time and schedules a drain for it.
 
 At least once: a worker killed mid-try leaves a claimed delivery whose lease
-(`next_try_at`) runs out; `reconcile()` (every worker's reaper pass) then
-queues the next try. Receivers de-duplicate by the webhook-id header.
+runs out; `reconcile()` (run every few seconds by the API, see
+worksample.web.routes.webhooks) then queues a drain that makes the next try. Receivers de-duplicate by the webhook-id header.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -35,7 +38,9 @@ from worksample.webhooks.targets import Target, TargetRefused, check
 log = logging.getLogger(__name__)
 RESPONSE_CAP = 2048  # bytes of the receiver's answer kept in the log
 LEASE_MARGIN_S = 30.0  # a claimed try not finished within timeout + this is presumed lost
-RECONCILE_GRACE_S = 30.0  # a due try not started this long after its time is re-queued
+RECONCILE_GRACE_S = 30.0  # a due try not started this long after its time gets a new drain job
+DRAIN_BUDGET_S = 20.0  # one drain job works this long at most, then hands over to a fresh job
+CONCURRENCY = 8  # tries in flight per drain job (threads: the work is waiting on receivers)
 USER_AGENT = "worksample-webhooks/1"
 
 
@@ -161,7 +166,7 @@ def _finish(delivery_id: str, number: int, result: TryResult, started_at) -> flo
 
 
 def run_try(delivery_id: str, number: int) -> str:
-    """Job body: make try `number` of a delivery and schedule the next on failure; returns what happened."""
+    """Make try `number` of a delivery if it is still ours to make; returns what happened."""
     timeout = get_settings().webhook_timeout_s
     claimed = _claim(delivery_id, number, timeout + LEASE_MARGIN_S)
     if claimed is None:
@@ -170,48 +175,84 @@ def run_try(delivery_id: str, number: int) -> str:
     result = _send(*claimed, timeout=timeout)
     delay = _finish(delivery_id, number, result, started_at)
     if delay is not None:
-        from worksample.jobs.webhooks import enqueue_try
-
-        enqueue_try(delivery_id, number + 1, delay)
+        _schedule_drain(delay)
     if result.ok:
         return f"delivered ({result.status_code})"
     return f"try {number} failed: {result.status_code or result.error}"
 
 
-def enqueue_first_tries(delivery_ids: list[str]) -> None:
-    """Queue try 1 of each delivery; Redis being down is logged, not raised (the reconciler sends them)."""
-    from worksample.jobs.webhooks import enqueue_try
+def _schedule_drain(delay: float) -> None:
+    from worksample.jobs.webhooks import enqueue_drain
 
-    for delivery_id in delivery_ids:
-        try:
-            enqueue_try(delivery_id, 1)
-        except Exception as exc:  # Redis down or flaky: the delivery row is the truth
-            log.warning("webhook delivery %s waits for the reconciler: %s: %s", delivery_id, type(exc).__name__, exc)
+    try:
+        enqueue_drain(delay)
+    except Exception as exc:  # Redis away: next_try_at is in the database; the reconciler queues it
+        log.warning("webhooks: retry not scheduled in Redis (%s: %s); the reconciler will", type(exc).__name__, exc)
 
 
-def reconcile(grace_s: float = RECONCILE_GRACE_S) -> list[str]:
-    """Queue the next try of every pending delivery that is overdue and has no job waiting; their ids.
-
-    Overdue means its time (first try, retry, or a claimed try's lease) passed
-    more than `grace_s` ago: a worker died mid-try, or Redis lost the job.
-    """
-    from worksample.jobs.webhooks import enqueue_try, try_is_waiting
-
-    cutoff = utcnow() - timedelta(seconds=grace_s)
+def due_deliveries(limit: int, now=None) -> list[tuple[str, int]]:
+    """(delivery id, tries so far) of pending deliveries whose next try (or lost try's lease) is due, oldest first."""
     with session_scope() as db:
-        due = db.execute(select(WebhookDelivery.id, WebhookDelivery.tries).where(
-            WebhookDelivery.status == "pending", WebhookDelivery.next_try_at < cutoff)).all()
-    queued = []
+        return [tuple(r) for r in db.execute(
+            select(WebhookDelivery.id, WebhookDelivery.tries)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_try_at <= (now or utcnow()))
+            .order_by(WebhookDelivery.next_try_at).limit(limit))]
+
+
+def drain(budget_s: float = DRAIN_BUDGET_S, concurrency: int = CONCURRENCY) -> dict:
+    """Job body: make every due try, up to `concurrency` at once, for up to `budget_s`; counts of what happened.
+
+    Many deliveries share one job (and one worker process), so a burst of events
+    costs one job start, not one per event; a receiver that hangs holds one slot,
+    not the others. Each try claims its delivery first, so two drains running at
+    once never send the same try twice.
+    """
+    started = time.monotonic()
+    counts = {"tries": 0, "delivered": 0, "gave_up": 0}
     limit = max_tries()
-    for delivery_id, tries in due:
-        if tries >= limit:  # the last try was lost mid-flight: count it as failed
-            _give_up(delivery_id, tries)
-            continue
-        if try_is_waiting(delivery_id, tries + 1):
-            continue
-        enqueue_try(delivery_id, tries + 1)
-        queued.append(delivery_id)
-    return queued
+    running: dict = {}  # future -> delivery id
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="webhook") as pool:
+        while True:
+            in_budget = time.monotonic() - started < budget_s
+            free = concurrency - len(running)
+            batch = due_deliveries(concurrency * 2) if in_budget and free > 0 else []
+            for delivery_id, tries in batch:
+                if free <= 0 or delivery_id in running.values():
+                    continue
+                if tries >= limit:  # its last try was lost mid-flight (worker killed)
+                    _give_up(delivery_id, tries)
+                    counts["gave_up"] += 1
+                    continue
+                running[pool.submit(run_try, delivery_id, tries + 1)] = delivery_id
+                free -= 1
+            if not running:
+                break
+            done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                del running[future]
+                outcome = future.result()
+                counts["tries"] += outcome != "skipped"
+                counts["delivered"] += outcome.startswith("delivered")
+    if due_deliveries(1):
+        _schedule_drain(0)  # out of budget with work left: a fresh job carries on
+    return counts
+
+
+def enqueue_first_tries(delivery_ids: list[str]) -> None:
+    """Make sure a drain job will send these new deliveries; Redis down is logged, not raised."""
+    if delivery_ids:
+        _schedule_drain(0)
+
+
+def reconcile(grace_s: float = RECONCILE_GRACE_S) -> bool:
+    """Queue a drain if a delivery is overdue by more than `grace_s` (its job lost with Redis, or its
+    worker killed mid-try) and no drain is waiting; True if one was queued. The API runs it periodically."""
+    from worksample.jobs.webhooks import drain_waiting, enqueue_drain
+
+    if not due_deliveries(1, now=utcnow() - timedelta(seconds=grace_s)) or drain_waiting():
+        return False
+    enqueue_drain(0)
+    return True
 
 
 def _give_up(delivery_id: str, tries: int) -> None:
