@@ -6,6 +6,8 @@ Every setting reads `WORKSAMPLE_<NAME>` except the conventional
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,7 +43,8 @@ class Settings(BaseSettings):
         description="Docker engine address; default the local socket",
     )
     image_prefix: str = Field("worksample", description="Repository name prefix of the sandbox images")
-    public_url: str = Field("http://127.0.0.1:8000", description="Base URL printed in invite links")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL printed in invite links; unset: what "
+                            "`worksample up` serves on this data dir, else this default")
 
     # --- Review (H4, DESIGN §11): staff sessions and blind review ---
     blind_review: bool = Field(True, description="Reviewers see stable pseudonyms instead of candidate names and "
@@ -58,6 +61,24 @@ class Settings(BaseSettings):
                                  "when set, invitations are mailed, else links are shown to copy")
     mail_from: str = Field("worksample <noreply@localhost>", description="From: address of invitation e-mail")
     # --- end H6 ---
+    # --- Reliability (H7, issue 13): the worker's watchdog ---
+    job_stall_s: float = Field(60.0, ge=2, description="A job whose work horse shows no progress for this many "
+                               "seconds is killed, logged and retried (the worker's watchdog)")
+
+    @model_validator(mode="after")
+    def _public_url_from_up(self) -> "Settings":
+        # Unset WORKSAMPLE_PUBLIC_URL: links name what a running `worksample up` on this data dir serves
+        # (its run file), not a fixed port. Set through __dict__ so it does not count as set explicitly.
+        if "public_url" not in self.model_fields_set:
+            try:
+                info = json.loads((self.data_dir.expanduser() / "up.json").read_text())
+                os.kill(int(info["pid"]), 0)
+                self.__dict__["public_url"] = str(info["url"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        return self
+    # --- end H7 ---
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
         if self.env != "development" and self.secret_key == DEV_SECRET:
