@@ -13,7 +13,9 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
-from worksample.mockllm import wire
+from worksample.mockllm import tokens, wire
+from worksample.mockllm.calllog import LOG_FULL_STATUS, log_full_message
+from worksample.mockllm.chat import TOOL_CALL_OVERHEAD
 from worksample.mockllm.wire import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,9 +54,18 @@ class Responder:
         await send({"type": "http.response.start", "status": status, "headers": [wire.JSON_TYPE]})
         await send({"type": "http.response.body", "body": body})
 
+    async def log_full(self, send) -> None:
+        """The refusal of a request that arrives once the log is full (not logged: counted in the marker)."""
+        body = ApiError(LOG_FULL_STATUS, log_full_message(self.server.calllog.cap), "server_error", None, "log_full").body()
+        await send({"type": "http.response.start", "status": LOG_FULL_STATUS,
+                    "headers": [wire.JSON_TYPE, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
     async def _finish(self, ex: Exchange, send, status: int, headers: list, body: bytes) -> None:
         ex.status = status
-        self.server.log_call(ex)
+        if not self.server.log_call(ex):  # no room for its line: the answer is not delivered
+            await self.log_full(send)
+            return
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -107,7 +118,9 @@ class Responder:
         """Headers go out, then the body never comes until the client gives up."""
         await pause(draw.latency_s)
         ex.status = 200
-        self.server.log_call(ex)
+        if not self.server.log_call(ex):
+            await self.log_full(send)
+            return
         ctype = wire.SSE_TYPE if ex.stream else wire.JSON_TYPE
         await send({"type": "http.response.start", "status": 200, "headers": self._headers(ex, ctype)})
         await send({"type": "http.response.body", "body": b"", "more_body": True})
@@ -129,11 +142,16 @@ class Responder:
                            "usage": {"prompt_tokens": ex.prompt_tokens, "total_tokens": ex.prompt_tokens}})
         await self._finish(ex, send, 200, self._headers(ex, wire.JSON_TYPE), body)
 
-    async def stream(self, ex: Exchange, send, req: ChatRequest, reply: Reply, latency: float, bill) -> None:
-        """An SSE stream, paced over `latency`; `bill()` runs once it is delivered whole.
+    async def stream(self, ex: Exchange, send, req: ChatRequest, reply: Reply, latency: float, charge) -> None:
+        """An SSE stream, paced over `latency`; `charge(tokens)` bills what has gone out.
 
-        `stream_cut` drops the connection midway, `stream_error` ends with an
-        error event; neither is billed. A client that leaves is logged as 499.
+        Billing follows delivery: once any event has been sent, the prompt and
+        the completion tokens sent so far are charged, and the whole answer
+        once its finish chunk has gone out (a client hanging up before
+        `[DONE]` has had the answer: it pays for it). `stream_cut` drops the
+        connection midway, `stream_error` ends with an error event; both are
+        billed for the part sent. A client that leaves is logged as 499 with
+        what it was billed.
         """
         events = _stream_events(ex, req, reply)
         fault = ex.fault
@@ -147,24 +165,26 @@ class Responder:
                     "headers": self._headers(ex, wire.SSE_TYPE) + [(b"cache-control", b"no-cache")]})
         gap = latency * 0.7 / max(len(events), 1)
         if gap >= _MIN_GAP_S:
-            for event in events[:-1]:
+            for event, progress in events[:-1]:
+                # Charge before the bytes go out: a client cannot take them and leave unbilled.
+                charge(delivered_tokens(reply, progress))
                 await send({"type": "http.response.body", "body": event, "more_body": True})
                 if not await pause(gap, ex.receive):
                     client_closed(ex)
                     return
             events = events[-1:]
-        body = b"".join(events)
+        charge(delivered_tokens(reply, events[-1][1]))
+        body = b"".join(event for event, _ in events)
+        if not self.server.log_call(ex):  # no room for its line: the rest is not delivered
+            await _reset(send)
+            return
         if fault == "stream_cut":
             await send({"type": "http.response.body", "body": body, "more_body": True})
-            self.server.log_call(ex)
             await _reset(send)
             return
         if fault == "stream_error":
             body += wire.sse({"error": {"message": "The server had an error while processing your request. Sorry about that!",
                                         "type": "server_error", "param": None, "code": None}})
-        else:
-            bill()
-        self.server.log_call(ex)
         await send({"type": "http.response.body", "body": body})
 
 
@@ -172,10 +192,8 @@ CLIENT_CLOSED = 499  # nginx's status for "the client closed the request"
 
 
 def client_closed(ex: Exchange) -> None:
-    """Mark `ex` as abandoned by its client: status 499, nothing delivered, nothing billed."""
+    """Mark `ex` as abandoned by its client: status 499; it keeps what it was billed for what it got."""
     ex.status = CLIENT_CLOSED
-    ex.completion_tokens = 0
-    ex.cost_usd = 0.0
 
 
 async def pause(seconds: float, receive=None) -> bool:
@@ -202,22 +220,45 @@ def _completion_id(ex: Exchange) -> str:
     return "chatcmpl-" + ex.request_id[4:28]
 
 
-def _stream_events(ex: Exchange, req: ChatRequest, reply: Reply) -> list[bytes]:
-    """All SSE events of a stream, ending with the usage chunk (if asked) and [DONE]."""
+# How far a stream has got once an event is sent: (content characters sent,
+# tool calls sent whole, argument characters of the call being sent or -1);
+# None: the finish chunk has gone out, the whole answer is delivered.
+Progress = tuple[int, int, int] | None
+
+
+def _stream_events(ex: Exchange, req: ChatRequest, reply: Reply) -> list[tuple[bytes, Progress]]:
+    """All SSE events of a stream with the progress each one completes, ending with usage (if asked) and [DONE]."""
     cid, created, model, usage = _completion_id(ex), int(ex.ts), req.model, req.include_usage
-    events = [wire.chunk(cid, created, model, {"role": "assistant", "content": "", "refusal": None}, None, usage)]
+    events: list[tuple[bytes, Progress]] = [
+        (wire.chunk(cid, created, model, {"role": "assistant", "content": "", "refusal": None}, None, usage), (0, 0, -1))]
+    sent = 0
     for piece in wire.split_text(reply.content or ""):
-        events.append(wire.chunk(cid, created, model, {"content": piece}, None, usage))
+        sent += len(piece)
+        events.append((wire.chunk(cid, created, model, {"content": piece}, None, usage), (sent, 0, -1)))
     for i, (call_id, name, args) in enumerate(reply.calls):
         head = {"index": i, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
-        events.append(wire.chunk(cid, created, model, {"tool_calls": [head]}, None, usage))
+        events.append((wire.chunk(cid, created, model, {"tool_calls": [head]}, None, usage), (sent, i, 0)))
+        done = 0
         for piece in wire.split_text(args, 24):
-            events.append(wire.chunk(cid, created, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}, None, usage))
-    events.append(wire.chunk(cid, created, model, {}, reply.finish, usage))
+            done += len(piece)
+            events.append((wire.chunk(cid, created, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}, None, usage),
+                           (sent, i, done)))
+    events.append((wire.chunk(cid, created, model, {}, reply.finish, usage), None))
     if usage:
-        events.append(wire.usage_chunk(cid, created, model, wire.usage(ex.prompt_tokens, ex.completion_tokens)))
-    events.append(wire.SSE_DONE)
+        events.append((wire.usage_chunk(cid, created, model, wire.usage(ex.prompt_tokens, reply.completion_tokens)), None))
+    events.append((wire.SSE_DONE, None))
     return events
+
+
+def delivered_tokens(reply: Reply, progress: Progress) -> int:
+    """Completion tokens a client has received once the stream got to `progress` (exact, same counter)."""
+    if progress is None:
+        return reply.completion_tokens
+    content_chars, call_index, args_chars = progress
+    total = tokens.count((reply.content or "")[:content_chars])
+    for i, (_, name, args) in enumerate(reply.calls[: call_index + (1 if args_chars >= 0 else 0)]):
+        total += TOOL_CALL_OVERHEAD + tokens.count(name) + tokens.count(args if i < call_index else args[:args_chars])
+    return min(total, reply.completion_tokens)
 
 
 async def _until_disconnect(receive) -> None:

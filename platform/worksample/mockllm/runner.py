@@ -44,11 +44,17 @@ def serve(profile_path: str | Path, *, host: str = "127.0.0.1", port: int, log_p
     """Build the app and serve it with uvicorn (uvloop + httptools when installed) until stopped."""
     import uvicorn
 
+    from worksample.mockllm.admission import MAX_IN_FLIGHT
+    from worksample.mockllm.protocol import http_protocol
+
     app = build_app(profile_path, log_path, seed=seed, oracle_path=oracle_path, api_keys=api_keys)
     print(f"mockllm: serving {len(app.models)} model(s) on http://{host}:{port}/v1, log {app.calllog.calls_path}",
           file=sys.stderr, flush=True)
     uvicorn.run(
-        app, host=host, port=port, loop=_best("uvloop", "asyncio"), http=_best("httptools", "h11"),
+        app, host=host, port=port, loop=_best("uvloop", "asyncio"), http=http_protocol(_best("httptools", "h11")),
+        # A backstop under the app's own admission: connections past this get uvicorn's 503 at once,
+        # so idle or slow connections cannot pile up buffers either.
+        limit_concurrency=2 * MAX_IN_FLIGHT,
         lifespan="off", access_log=False, log_level="warning", proxy_headers=False,
         server_header=False, date_header=True, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )

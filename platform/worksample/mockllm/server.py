@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass
 
 from worksample.mockllm import tokens
-from worksample.mockllm.calllog import CallLog
+from worksample.mockllm.admission import MAX_REQUEST_BYTES, Admission, parsed_cost
+from worksample.mockllm.calllog import LOG_FULL_STATUS, CallLog, LogFull, log_full_message
 from worksample.mockllm.chat import compose
 from worksample.mockllm.embeddings import embed, encode_base64
 from worksample.mockllm.limits import Budget, KeyLimits, Refusal, cost_usd
@@ -59,7 +60,9 @@ class Exchange:
     cost_usd: float = 0.0
     retry_after_s: float | None = None
     reserved_tokens: int = 0  # completion tokens charged up front (max_tokens)
+    reserved_bytes: int = 0  # memory reserved from the admission pool until the request ends
     stream: bool = False
+    billed: bool = False  # prompt and completion_tokens are charged (cost_usd so far)
     logged: bool = False
     receive: object = None
 
@@ -81,7 +84,7 @@ class MockServer:
         self.budget = Budget(profile.budget_usd)
         self.started = time.monotonic()
         self.index = 0
-        self.in_flight = 0
+        self.admission = Admission()
         self.out = Responder(self)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -93,11 +96,18 @@ class MockServer:
         if scope["path"] == "/healthz":  # readiness probe: not an API call, not logged
             await self.out.raw(send, 200, b'{"ok":true}')
             return
-        self.in_flight += 1
-        ex = Exchange(ts=time.time(), t0=time.monotonic(), index=self.index, in_flight=self.in_flight, receive=receive)
+        if not self.calllog.admits():  # fail safe: no answer without its log line
+            self.calllog.refuse()
+            await self.out.log_full(send)
+            return
+        busy = self.admission.full()
+        self.admission.in_flight += 1
+        ex = Exchange(ts=time.time(), t0=time.monotonic(), index=self.index, in_flight=self.admission.in_flight, receive=receive)
         self.index += 1
         ex.request_id = "req_" + hashlib.sha256(f"{self.seed}:{ex.index}:{ex.ts}".encode()).hexdigest()[:32]
         try:
+            if busy:
+                raise self._busy(ex)
             await self._route(ex, scope, receive, send)
         except ApiError as err:
             await self.out.error(ex, send, err)
@@ -110,7 +120,8 @@ class MockServer:
             else:
                 await self.out.error(ex, send, ApiError(500, "The server had an error while processing your request. Sorry about that!", "server_error", fault="internal_error"))
         finally:
-            self.in_flight -= 1
+            self.admission.in_flight -= 1
+            self.admission.release(ex.reserved_bytes)
             if not ex.logged:  # a client that vanished mid-answer still gets its line
                 self.log_call(ex)
 
@@ -119,8 +130,7 @@ class MockServer:
         ex.key = _bearer(scope)
         ex.key_hash = hashlib.sha256(ex.key.encode()).hexdigest()[:16] if ex.key else None
         if method == "POST" and path in (CHAT_PATH, EMBED_PATH):
-            raw = await self._read_body(ex, scope, receive)
-            await self._post(ex, path, raw, send)
+            await self._post(ex, path, scope, receive, send)
             return
         ex.request_hash = hashlib.sha256(f"{method} {path}".encode()).hexdigest()
         if method == "GET" and (path == "/v1/models" or path.startswith("/v1/models/")):
@@ -130,10 +140,16 @@ class MockServer:
         raise ApiError(404, f"Invalid URL ({method} {path[:200]})", "invalid_request_error")
 
     async def _read_body(self, ex: Exchange, scope, receive) -> bytes:
+        """The whole body, its bytes reserved from the admission pool as they come (413 over the cap)."""
+        length = None
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
-                ex.request_hash = hashlib.sha256(b"").hexdigest()
-                raise _too_large(self.max_body_bytes)
+            if name == b"content-length" and value.isdigit():
+                length = int(value)
+        if length is not None and length > self.max_body_bytes:
+            ex.request_hash = hashlib.sha256(b"").hexdigest()
+            raise _too_large(self.max_body_bytes)
+        if length is not None:
+            self._reserve(ex, length)  # before reading a byte: the body fits or is refused
         parts, size = [], 0
         while True:
             message = await receive()
@@ -144,9 +160,25 @@ class MockServer:
             if size > self.max_body_bytes:
                 ex.request_hash = hashlib.sha256(b"".join(parts)).hexdigest()
                 raise _too_large(self.max_body_bytes)
+            if length is None:
+                self._reserve(ex, len(chunk))
             parts.append(chunk)
             if not message.get("more_body"):
                 return b"".join(parts)
+
+    def _reserve(self, ex: Exchange, nbytes: int) -> None:
+        """Reserve memory for `ex` until it ends, or refuse it (503 server_busy)."""
+        if not self.admission.reserve(nbytes):
+            if not ex.request_hash:
+                ex.request_hash = hashlib.sha256(b"").hexdigest()
+            raise self._busy(ex)
+        ex.reserved_bytes += nbytes
+
+    def _busy(self, ex: Exchange) -> ApiError:
+        self.admission.refused += 1
+        return ApiError(503, "The server is busy: too many requests or too much request data in flight at once. "
+                        "Please retry after a short wait.", "server_error", None, "server_busy",
+                        fault="server_busy", retry_after_s=1.0)
 
     def _authenticate(self, ex: Exchange) -> None:
         if not ex.key:
@@ -155,15 +187,26 @@ class MockServer:
             shown = ex.key[:3] + "*" * 8 + ex.key[-4:] if len(ex.key) > 8 else "*" * len(ex.key)
             raise ApiError(401, f"Incorrect API key provided: {shown}. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", None, "invalid_api_key")
 
-    async def _post(self, ex: Exchange, path: str, raw: bytes, send) -> None:
+    async def _post(self, ex: Exchange, path: str, scope, receive, send) -> None:
+        raw = await self._read_body(ex, scope, receive)
         body = _parse(raw)
         ex.request_hash = _canonical_hash(body, raw)
-        self.calllog.write_body(ex.request_id, raw, body)
+        try:
+            self.calllog.write_body(ex.request_id, raw, body)
+        except LogFull:
+            raise ApiError(LOG_FULL_STATUS, log_full_message(self.calllog.cap), "server_error", None, "log_full",
+                           fault="log_full") from None
+        del raw  # held from here on: the parsed body, reserved below
         self._authenticate(ex)
         if body is _INVALID:
             raise ApiError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", "invalid_request_error")
+        cost = parsed_cost(body)
+        if cost > MAX_REQUEST_BYTES:
+            raise ApiError(413, "Request body too complex: it holds too many JSON values.", "invalid_request_error", None, "request_too_large")
+        self._reserve(ex, cost)
         chat = path == CHAT_PATH
         req = chat_request(body) if chat else embedding_request(body)
+        del body  # only the validated request is kept while the answer is prepared
         ex.model = req.model[:200]  # a client's string: keep log lines bounded
         spec = self._model(req.model, chat)
         if chat:
@@ -240,12 +283,11 @@ class MockServer:
                         rng_for(self.seed, ex.index, ex.request_hash, "content"))
         if draw.fault in ("malformed_json", "truncated", "content_filter"):
             ex.fault = reply.fault
-        ex.completion_tokens = reply.completion_tokens
         latency = draw.latency_s * answer.latency_factor
         if req.stream:
-            await self.out.stream(ex, send, req, reply, latency, bill=lambda: self.bill(ex, spec, storm))
+            await self.out.stream(ex, send, req, reply, latency, charge=lambda n: self.charge(ex, spec, storm, n))
         elif await pause(latency, ex.receive):
-            self.bill(ex, spec, storm)
+            self.charge(ex, spec, storm, reply.completion_tokens)
             await self.out.completion(ex, send, req, reply)
         else:
             client_closed(ex)
@@ -259,22 +301,36 @@ class MockServer:
         if not await pause(draw.latency_s, ex.receive):
             client_closed(ex)
             return
-        self.bill(ex, spec, storm)
+        self.charge(ex, spec, storm, 0)
         await self.out.embeddings(ex, send, req.model, data)
 
-    def bill(self, ex: Exchange, spec: ModelSpec, storm) -> None:
-        """Charge a delivered answer: cost to the budget, completion tokens to the buckets."""
-        ex.cost_usd = cost_usd(ex.prompt_tokens, ex.completion_tokens, spec.input_per_mtok, spec.output_per_mtok)
-        self.budget.spend(ex.cost_usd)
-        extra = ex.completion_tokens - ex.reserved_tokens
+    def charge(self, ex: Exchange, spec: ModelSpec, storm, completion_tokens: int) -> None:
+        """Bill `ex` for its prompt and `completion_tokens` delivered so far: the difference to what it
+        was already billed goes to the budget, tokens beyond max_tokens to the buckets. Never shrinks."""
+        if ex.billed and completion_tokens <= ex.completion_tokens:
+            return
+        before = max(ex.completion_tokens - ex.reserved_tokens, 0) if ex.billed else 0
+        cost = cost_usd(ex.prompt_tokens, completion_tokens, spec.input_per_mtok, spec.output_per_mtok)
+        self.budget.spend(cost - ex.cost_usd)
+        extra = max(completion_tokens - ex.reserved_tokens, 0) - before
         if extra > 0:
             self.key_limits(ex.key).charge_tokens(extra, time.monotonic(), storm)
+        ex.completion_tokens, ex.cost_usd, ex.billed = completion_tokens, cost, True
 
-    def log_call(self, ex: Exchange) -> None:
-        """Write the call-log line of `ex` (once)."""
+    def log_call(self, ex: Exchange) -> bool:
+        """Write the call-log line of `ex` (once); False if the log is full and it could not be written,
+        in which case the caller must not deliver the answer."""
         if ex.logged:
-            return
+            return True
         ex.logged = True
+        try:
+            self._write_line(ex)
+        except LogFull:
+            self.calllog.refuse()
+            return False
+        return True
+
+    def _write_line(self, ex: Exchange) -> None:
         self.calllog.write_call({
             "ts": round(ex.ts, 6), "request_id": ex.request_id, "key_hash": ex.key_hash, "model": ex.model,
             "status": ex.status, "fault": ex.fault, "prompt_tokens": ex.prompt_tokens,
