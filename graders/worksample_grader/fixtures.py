@@ -87,7 +87,8 @@ def llm_log(run_folder: Path):
     path = run_folder / rf.MOCK_DIR / rf.CALLS_FILE
     if not path.exists():  # the mock never got a call: an empty log, which is no evidence of anything
         return llmlog.CallLog([])
-    return llmlog.load(path)
+    # Bodies give calls logged without a logical_hash their logical request (retries behind a nonce).
+    return llmlog.load(path, bodies=llmlog.load_bodies(run_folder / rf.MOCK_DIR / rf.BODIES_FILE))
 
 
 @pytest.fixture(scope="session")
@@ -105,9 +106,16 @@ def grading_profile(run_folder: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def llm_bodies(run_folder: Path) -> dict[str, object]:
-    """Request bodies the mock kept, by request_id."""
+    """Request bodies the mock kept, by request_id (a body the mock cut at its cap is a string)."""
     records = rf.read_jsonl(run_folder / rf.MOCK_DIR / rf.BODIES_FILE)
     return {str(r.get("request_id")): r.get("body") for r in records}
+
+
+@pytest.fixture(scope="session")
+def llm_truncated_bodies(run_folder: Path) -> set[str]:
+    """request_ids whose body the mock kept only in part (over its body cap): their full text is unknown."""
+    records = rf.read_jsonl(run_folder / rf.MOCK_DIR / rf.BODIES_FILE)
+    return {str(r.get("request_id")) for r in records if r.get("truncated")}
 
 
 @pytest.fixture(scope="session")

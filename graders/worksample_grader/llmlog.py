@@ -17,9 +17,13 @@ Log conventions (written by worksample.mockllm):
   `stream_error`) or the mock's own: `rate_limit` (429 with retry-after),
   `request_too_large` (429, can never succeed), `insufficient_quota` (429,
   budget spent), `outage` (503 incident), `oracle_error`/`internal_error` (500).
-- Retries are calls whose `request_hash` was seen before on the same key;
-  `request_hash` is sha256 of json.dumps(body, sort_keys=True,
-  separators=(",", ":"), ensure_ascii=False), or of the raw bytes if not JSON.
+- Retries are calls whose *logical request* was seen before on the same key
+  (see `worksample_grader.logical`): the log's `logical_hash` when the mock
+  wrote one, else the key computed from the call's body in `bodies.jsonl`,
+  else `request_hash` (sha256 of the canonical body). A per-attempt nonce
+  (`user`, `seed`, `metadata`) does not make a retry a new request.
+- Free calls (`GET /v1/models`: no model, nothing billed) are never retries
+  or duplicate paid calls.
 - `in_flight` counts the requests open at arrival, this one included.
 
 Every judgement is a `Finding` with a tri-state verdict: `pass`, `fail`, or
@@ -29,12 +33,15 @@ Nothing passes vacuously.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+
+from worksample_grader.mockstate import is_mock_record
 
 FIELDS = ("ts", "request_id", "key_hash", "model", "status", "fault", "prompt_tokens", "completion_tokens",
           "cost_usd", "latency_ms", "retry_after_s", "request_hash", "in_flight")
@@ -48,6 +55,8 @@ WAIT_TOLERANCE_S = 0.05
 # Backoff "grows" if each wait is at least this fraction of the one before it
 # (jitter may shrink a wait a little) and the last is longer than the first.
 BACKOFF_JITTER = 0.75
+# request_hash of the mock's free GET endpoints (sha256 of "METHOD PATH").
+FREE_HASHES = frozenset(hashlib.sha256(f"GET {p}".encode()).hexdigest() for p in ("/v1/models", "/v1/models/"))
 
 
 class Verdict(str, Enum):
@@ -75,6 +84,19 @@ class Call:
     retry_after_s: float | None
     request_hash: str
     in_flight: int
+    logical_hash: str | None = None
+
+    @property
+    def logical(self) -> str:
+        """The key of the question this call asked: logical_hash, else request_hash."""
+        return self.logical_hash or self.request_hash
+
+    @property
+    def free(self) -> bool:
+        """A call of a free endpoint (models.list): no model named, nothing billed."""
+        # A POST without a model never gets a 200, so "no model, 200, $0" is a GET.
+        return self.request_hash in FREE_HASHES or (self.model is None and self.status == 200
+                                                     and self.cost_usd == 0)
 
     @property
     def end(self) -> float:
@@ -108,6 +130,7 @@ class CallLog:
 
     calls: list[Call]
     skipped_lines: int = 0
+    log_full: dict | None = None  # the mock's "log full" record: nothing after it was logged (see mockstate)
 
     def by_key(self) -> dict[str, list[Call]]:
         """Calls grouped by key hash (None becomes "-"), each in arrival order."""
@@ -169,11 +192,16 @@ def _call(obj: object) -> Call:
         latency_ms=float(obj["latency_ms"]),
         retry_after_s=None if obj["retry_after_s"] is None else float(obj["retry_after_s"]),
         request_hash=str(obj["request_hash"]), in_flight=int(obj["in_flight"]),
+        logical_hash=str(obj["logical_hash"]) if obj.get("logical_hash") else None,
     )
 
 
-def load(path: str | Path, *, max_bytes: int = 256 * 1024 * 1024) -> CallLog:
-    """Read calls.jsonl; a bad last line is skipped and counted, a bad middle line raises LogError."""
+def load(path: str | Path, *, max_bytes: int = 256 * 1024 * 1024, bodies: dict[str, object] | None = None) -> CallLog:
+    """Read calls.jsonl; a bad last line is skipped and counted, a bad middle line raises LogError.
+
+    `bodies` (request_id → body, from bodies.jsonl) gives calls without a
+    `logical_hash` one computed from their body.
+    """
     path = Path(path)
     if path.stat().st_size > max_bytes:
         raise LogError(f"{path}: larger than {max_bytes} bytes")
@@ -181,25 +209,60 @@ def load(path: str | Path, *, max_bytes: int = 256 * 1024 * 1024) -> CallLog:
     lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
-    calls, skipped = [], 0
+    calls, skipped, full = [], 0, None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            calls.append(_call(json.loads(line)))
+            record = json.loads(line)
+            if isinstance(record, dict) and is_mock_record(record):
+                full = record  # the mock's own "log full" line, not a request
+                continue
+            calls.append(_call(record))
         except (ValueError, TypeError) as exc:
             if number == len(lines):
                 skipped += 1  # the mock was killed mid-line
                 continue
             raise LogError(f"{path}: line {number}: {exc}") from None
-    return CallLog(calls, skipped)
+    if bodies:
+        calls = [with_logical_hash(c, bodies) for c in calls]
+    return CallLog(calls, skipped, full)
+
+
+def with_logical_hash(call: Call, bodies: dict[str, object]) -> Call:
+    """`call` with its logical_hash computed from its body, if it has none and its body is known."""
+    from dataclasses import replace
+
+    from worksample_grader.logical import logical_hash
+
+    if call.logical_hash or call.free or call.request_id not in bodies:
+        return call
+    return replace(call, logical_hash=logical_hash(bodies[call.request_id]))
+
+
+def load_bodies(path: str | Path, cap: int = 256 * 1024 * 1024) -> dict[str, object]:
+    """request_id → body from bodies.jsonl (missing file: empty); torn or bad lines are skipped."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > cap:
+        return {}
+    out: dict[str, object] = {}
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and "request_id" in record:
+                out[str(record["request_id"])] = record.get("body")
+    return out
 
 
 def _attempt_chains(calls: list[Call]) -> list[list[Call]]:
-    """Calls grouped by request_hash, each group in arrival order."""
+    """Paid calls grouped by logical request, each group in arrival order (free calls left out)."""
     chains: dict[str, list[Call]] = defaultdict(list)
     for call in calls:
-        chains[call.request_hash].append(call)
+        if not call.free:
+            chains[call.logical].append(call)
     return list(chains.values())
 
 
@@ -234,7 +297,7 @@ def check_backoff(calls: list[Call]) -> Finding:
         shrinks = any(b < a * BACKOFF_JITTER for a, b in zip(waits, waits[1:]))
         if shrinks or waits[-1] <= waits[0]:
             bad += 1
-            details.append(f"{chain[0].request_hash[:12]}: waits {', '.join(f'{w:.3f}s' for w in waits)}")
+            details.append(f"{chain[0].logical[:12]}: waits {', '.join(f'{w:.3f}s' for w in waits)}")
     return Finding.judge(evidence, bad, details)
 
 
@@ -264,7 +327,7 @@ def check_duplicates(calls: list[Call]) -> Finding:
         extra = [c for c in chain[first_ok + 1:]]
         if extra:
             bad += 1
-            details.append(f"{chain[first_ok].request_hash[:12]}: {len(extra)} repeat(s) after a clean answer")
+            details.append(f"{chain[first_ok].logical[:12]}: {len(extra)} repeat(s) after a clean answer")
     return Finding.judge(evidence, bad, details)
 
 
@@ -273,9 +336,11 @@ def analyze_key(key_hash: str, calls: list[Call]) -> KeyReport:
     seen: set[str] = set()
     retries = 0
     for call in calls:
-        if call.request_hash in seen:
+        if call.free:
+            continue
+        if call.logical in seen:
             retries += 1
-        seen.add(call.request_hash)
+        seen.add(call.logical)
     ok = sum(1 for c in calls if c.ok)
     return KeyReport(
         key_hash=key_hash, calls=len(calls), status_counts=dict(Counter(c.status for c in calls)), retries=retries,

@@ -1,6 +1,7 @@
 """The grading pytest plugin: `pytest -p worksample_grader.plugin --ws-run DIR --ws-result FILE SUITE…`.
 
-It registers `@pytest.mark.points(n, group=…, title=…)`, provides the fixtures
+It registers `@pytest.mark.points(n, group=…, title=…)` and `@pytest.mark.gate`
+(a check that must pass for the submission to pass), provides the fixtures
 of `worksample_grader.fixtures`, records each check's outcome and writes the
 result file (see `report`) at the end of the session. The result file must be
 given outside the run folder: a result is never written where the candidate's
@@ -22,6 +23,7 @@ from worksample_grader.fixtures import (  # noqa: F401  (fixtures are found by n
     llm_bodies,
     llm_calls,
     llm_log,
+    llm_truncated_bodies,
     notebook,
     outputs,
     run,
@@ -41,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n, group=None, title=None): points this check is worth")
+    config.addinivalue_line("markers", "gate: a failed gate makes the submission not passed, whatever the points")
     config.stash[CHECKS_KEY] = {}
     run_dir, result = config.getoption("ws_run"), config.getoption("ws_result")
     if run_dir and result and Path(result).resolve().is_relative_to(Path(run_dir).resolve()):
@@ -72,7 +75,9 @@ def _new_check(item: pytest.Item, taken: dict) -> rp.Check:
                         message="authoring error: no @pytest.mark.points(n)", nodeid=item.nodeid)
     title = marker.kwargs.get("title") or (doc[0] if doc else check_id)
     group = marker.kwargs.get("group") or _group_of(item)
-    return rp.Check(check_id, title, group, float(marker.args[0]), rp.ERROR, message="not run", nodeid=item.nodeid)
+    gate = item.get_closest_marker("gate") is not None
+    return rp.Check(check_id, title, group, float(marker.args[0]), rp.ERROR, message="not run", gate=gate,
+                    nodeid=item.nodeid)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

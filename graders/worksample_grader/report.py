@@ -6,7 +6,12 @@ Scoring rules (the only place they live):
 - failed, errored (setup/teardown/collection), skipped, xfailed and xpassed
   checks earn zero;
 - a test without `@pytest.mark.points` is an authoring error: it is listed with
-  status `error` and earns nothing.
+  status `error` and earns nothing;
+- a check marked `@pytest.mark.gate` is a gate: whatever the points, a gate
+  that does not pass makes the submission *not passed* (the platform decides
+  `passed`; the result lists the failed gates in `gates_failed`);
+- a check that had nothing to judge fails with a message starting
+  "no evidence" (see `worksample_grader.evidence`) and earns zero.
 
 The result file is written atomically (temp file + rename) so a half-written
 file is never read as a result.
@@ -37,6 +42,7 @@ class Check:
     points: float = 0.0
     message: str = ""
     fraction: float = 1.0
+    gate: bool = False
     nodeid: str = field(default="", repr=False)
 
     def public(self) -> dict:
@@ -63,14 +69,20 @@ def settle(check: Check) -> Check:
     return check
 
 
+def failed_gates(checks: list[Check]) -> list[str]:
+    """Ids of the gates that did not pass (failed or errored)."""
+    return [c.id for c in checks if c.gate and c.status != PASS]
+
+
 def summarize(checks: list[Check]) -> dict:
-    """Score, max score and checks, in the order given."""
+    """Score, max score, failed gates and checks, in the order given."""
     for check in checks:
         settle(check)
     return {
         "schema": RESULT_SCHEMA,
         "score": round(sum(c.points for c in checks), 3),
         "max_score": round(sum(c.max_points for c in checks), 3),
+        "gates_failed": failed_gates(checks),
         "checks": [c.public() for c in checks],
     }
 

@@ -1,9 +1,13 @@
 """Hidden oracle for support-ticket-triage: the mock's models answer from the labels.
 
 How it behaves (the candidate discovers this only by using the API):
-- It finds the ticket(s) in the last user message: by id (`TKT-123456`) when
-  ids are present, else by matching the text (word 4-grams, weighted by
-  rarity, so PII redaction or a changed greeting still matches).
+- It finds the ticket(s) in the last user message by their *text* only (word
+  4-grams, weighted by rarity, so PII redaction or a changed greeting still
+  matches), as a real model can only read what it is sent. Ids in the prompt
+  (`TKT-123456`) are echoed back next to the ticket they label, never used
+  to look a ticket up: a prompt with an id and no ticket text gets what a
+  model would say without the text (a guess that does not depend on whether
+  the id exists), so the API cannot be used to look up labels by id.
 - Each (ticket, model) is answered correctly with a model-dependent
   probability, seeded by a stable hash, so repeats agree: the cheapest model
   ~80 %, the dearest ~95 %. Ambiguous and non-English tickets are harder.
@@ -86,12 +90,26 @@ class TicketIndex:
                 self.postings.setdefault(sh, []).append(tid)
         self.weight = {tid: sum(self.idf[sh] for sh in counts) or 1.0 for tid, counts in self.shingles.items()}
 
-    def find(self, text: str) -> tuple[list[str], bool]:
-        """(ticket ids in `text` in order of appearance, whether they were named by id)."""
-        by_id = list(dict.fromkeys(m for m in _ID.findall(text) if m in self.ids))
-        if by_id:
-            return by_id, True
-        return self._by_text(text), False
+    def find(self, text: str) -> list[tuple[str | None, str | None]]:
+        """(ticket found by its text, id the prompt names for it) pairs, in order of appearance.
+
+        A ticket named by no id has None as its id; an id with no ticket text
+        near it has None as its ticket (the model must answer blind).
+        """
+        mentions = list(_ID.finditer(text))
+        tickets = self._by_text(text)
+        if not mentions:
+            return [(tid, None) for tid in tickets]
+        names = [m.group(0) for m in mentions]
+        if len(names) == len(tickets):  # one id per ticket, in the same order, whatever the layout
+            return list(zip(tickets, names))
+        pairs: list[tuple[str | None, str | None]] = [(tid, None) for tid in self._by_text(text[:mentions[0].start()])]
+        for k, mention in enumerate(mentions):
+            end = mentions[k + 1].start() if k + 1 < len(mentions) else len(text)
+            found = self._by_text(text[mention.start():end])
+            pairs.append((found[0] if found else None, mention.group(0)))
+            pairs += [(tid, None) for tid in found[1:]]
+        return pairs
 
     def _by_text(self, text: str) -> list[str]:
         found = _shingles(text)
@@ -179,22 +197,30 @@ class TriageOracle:
         return {"category": category, "priority": priority, "contains_pii": truth["contains_pii"] == "1",
                 "reason": _REASONS[category]}
 
+    def blind(self, name: str, model: str) -> dict:
+        """What a model says about a ticket it was only given an id for: a guess, the same for any id."""
+        category = CATEGORIES[int(stable_unit(self.seed, name, model, "blind") * len(CATEGORIES))]
+        priority = "P3" if stable_unit(self.seed, name, model, "blind-priority") < 0.6 else "P4"
+        return {"category": category, "priority": priority, "contains_pii": False,
+                "reason": "Only an id was given, not the ticket text, so this is a guess."}
+
     def __call__(self, request) -> OracleAnswer:
-        users = [m.get("content") or "" for m in request.messages if m.get("role") == "user"]
-        found, by_id = self.index.find(users[-1]) if users else ([], False)
-        if not found and len(users) > 1:
-            found, by_id = self.index.find("\n".join(users))
+        users = [_text(m.get("content")) for m in request.messages if m.get("role") == "user"]
+        found = self.index.find(users[-1]) if users else []
+        if not any(tid for tid, _ in found) and len(users) > 1:
+            found = self.index.find("\n".join(users)) or found
         if not found:
             return generic_answer(request)
-        everything = "\n".join(m.get("content") or "" for m in request.messages if m.get("role") in ("system", "developer", "user"))
+        everything = "\n".join(_text(m.get("content")) for m in request.messages
+                               if m.get("role") in ("system", "developer", "user"))
+        tids = [tid for tid, _ in found if tid]
         # Count the defence only outside the ticket text: injections contain "instructions" too.
-        defended = bool(_DEFENDED.search(self._without_tickets(everything, found)))
+        defended = bool(_DEFENDED.search(self._without_tickets(everything, tids)))
         wants_pii = bool(re.search(r"\bpii\b|personal (data|information)|contains_pii", everything, re.IGNORECASE))
         rows = []
-        for tid in found:
-            row = {"id": tid, **self.label(tid, request.model, defended)}
-            if not by_id:
-                row.pop("id")  # a model can only echo ids the prompt gave it
+        for tid, name in found:
+            answer = self.label(tid, request.model, defended) if tid else self.blind(name, request.model)
+            row = {"id": name, **answer} if name else answer  # a model can only echo ids the prompt gave it
             if not wants_pii:
                 row.pop("contains_pii")
             rows.append(row)
@@ -240,6 +266,15 @@ class TriageOracle:
         if draw < chance:
             return "Here is the triage result:\n" + text
         return text
+
+
+def _text(content: object) -> str:
+    """A message's content as text (a list of parts gives their text joined)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text") or "") if isinstance(p, dict) else str(p) for p in content)
+    return ""
 
 
 def _chosen_tool(tools: list[dict], choice: object) -> str:

@@ -3,6 +3,10 @@
 The score is recomputed here from the checks (points never exceed max_points,
 only `pass` earns), so the report depends on nothing but what the grader
 container observed and what the host-side runner recorded.
+
+Gates (checks marked `@pytest.mark.gate` in the suite): a gate that did not
+pass makes `passed` false whatever the points. Failed gates come first in
+`checks` and are listed in `gates_failed`, so a reader meets them first.
 """
 
 from __future__ import annotations
@@ -40,25 +44,34 @@ def clean_checks(raw: list[dict]) -> list[dict]:
         checks.append({"id": str(item.get("id"))[:200], "title": str(item.get("title") or item.get("id"))[:300],
                        "group": str(item.get("group") or "task")[:100], "points": round(points, 3),
                        "max_points": round(max_points, 3), "status": status,
-                       "message": str(item.get("message") or "")[:1000]})
+                       "message": str(item.get("message") or "")[:1000], "gate": item.get("gate") is True})
     return checks
 
 
+def failed_gates_first(checks: list[dict]) -> list[dict]:
+    """The checks with failed gates moved to the front (stable: otherwise the suite's order)."""
+    return sorted(checks, key=lambda c: 0 if c["gate"] and c["status"] != "pass" else 1)
+
+
 def llm_block(calls_path: Path) -> tuple[dict, list[list]]:
-    """The report's `llm` block and a compact timeline `[t_rel_s, status, fault, retry, cost_usd]` per call."""
+    """The report's `llm` block and a compact timeline `[t_rel_s, status, fault, retry, cost_usd]` per call.
+
+    A retry is a repeat of the same logical request (a nonce in the body does not hide it).
+    """
     from worksample_grader import llmlog
 
     if not calls_path.is_file():
         log = llmlog.CallLog([])
     else:
-        log = llmlog.load(calls_path)
+        log = llmlog.load(calls_path, bodies=llmlog.load_bodies(calls_path.with_name("bodies.jsonl")))
     calls = sorted(log.calls, key=lambda c: c.ts)
     t0 = calls[0].ts if calls else 0.0
     seen: set[tuple] = set()
     timeline = []
     for call in calls[:TIMELINE_CAP]:
-        key = (call.key_hash, call.request_hash)
-        timeline.append([round(call.ts - t0, 3), call.status, call.fault, key in seen, round(call.cost_usd, 8)])
+        key = (call.key_hash, call.logical)
+        timeline.append([round(call.ts - t0, 3), call.status, call.fault, key in seen and not call.free,
+                         round(call.cost_usd, 8)])
         seen.add(key)
     return llmlog.summarize(log), timeline
 
@@ -66,10 +79,11 @@ def llm_block(calls_path: Path) -> tuple[dict, list[list]]:
 def build_report(*, submission_id: str, task: dict, task_dir: Path, result: dict, run: dict,
                  run_dir: Path) -> dict:
     """The full report body for one grading run."""
-    checks = clean_checks(result.get("checks", []))
+    checks = failed_gates_first(clean_checks(result.get("checks", [])))
     score = round(sum(c["points"] for c in checks), 3)
     max_score = round(sum(c["max_points"] for c in checks), 3)
     threshold = float(task.get("grading", {}).get("pass_threshold", 100))
+    gates_failed = [c["id"] for c in checks if c["gate"] and c["status"] != "pass"]
     llm, timeline = llm_block(run_dir / "mock" / "calls.jsonl")
     return {
         "schema": REPORT_SCHEMA,
@@ -77,8 +91,9 @@ def build_report(*, submission_id: str, task: dict, task_dir: Path, result: dict
         "task": task.get("slug"),
         "score": score,
         "max_score": max_score,
-        "passed": bool(max_score > 0 and 100 * score / max_score >= threshold),
+        "passed": bool(max_score > 0 and 100 * score / max_score >= threshold and not gates_failed),
         "pass_threshold": threshold,
+        "gates_failed": gates_failed,
         "checks": checks,
         "llm": llm,
         "run": run,
@@ -92,7 +107,7 @@ def error_report(submission_id: str, task_slug: str | None, message: str) -> dic
     """The one report of a submission that could not be graded (infrastructure gave up, grader broke)."""
     return {
         "schema": REPORT_SCHEMA, "submission_id": submission_id, "task": task_slug, "score": 0.0, "max_score": 0.0,
-        "passed": False, "pass_threshold": None, "checks": [], "llm": {}, "timeline": [],
+        "passed": False, "pass_threshold": None, "gates_failed": [], "checks": [], "llm": {}, "timeline": [],
         "run": {"status": "error", "duration_s": 0, "cells": 0, "errors": [message]}, "versions": {},
         "error": message,
     }

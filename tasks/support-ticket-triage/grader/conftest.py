@@ -6,18 +6,17 @@ candidate's CSV is parsed, never executed.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from worksample_grader import pii
 from worksample_grader import runfolder as rf
+from worksample_grader.prompts import message_text, words
 
-# Personal data as it appears in the tickets: e-mail addresses, phone numbers, card-like numbers.
-PII_PATTERNS = (
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    re.compile(r"(?<!\d)(?:\+?\d[\d ().-]{7,}\d)(?!\d)"),
-)
+PROBE_WORDS = 6  # a ticket "reached the API" when a run of this many of its words is in a prompt
 
 
 @pytest.fixture(scope="session")
@@ -53,21 +52,46 @@ def predictions(triage) -> dict[str, dict]:
     return {str(r.get("id") or "").strip(): {k: str(v or "").strip() for k, v in r.items() if k} for r in rows}
 
 
-def pii_strings(text: str) -> set[str]:
-    """The e-mail addresses and phone/card-like numbers found in `text`."""
+@pytest.fixture(scope="session")
+def holdout_pii(hidden_data: Path, holdout_tickets: dict[str, dict]) -> set[str]:
+    """Every personal datum in the hold-out tickets: the generator's list (names included), else what patterns find."""
+    path = hidden_data / "holdout_pii.csv"
+    if path.is_file():  # exact: the generator wrote these (patterns alone would also flag invoice numbers)
+        return {row["value"].strip() for row in rf.read_csv_rows(path)[1] if row.get("value", "").strip()}
     found: set[str] = set()
-    for pattern in PII_PATTERNS:
-        found.update(m.group(0).strip() for m in pattern.finditer(text or ""))
-    return {f for f in found if len(re.sub(r"\D", "", f)) >= 7 or "@" in f}
+    for ticket in holdout_tickets.values():
+        found |= {value for _, value in pii.find_pii(f"{ticket.get('subject', '')}\n{ticket.get('body', '')}")}
+    return found
 
 
 @pytest.fixture(scope="session")
-def holdout_pii(holdout_tickets: dict[str, dict]) -> set[str]:
-    """Every piece of personal data that appears in a hold-out ticket's subject or body."""
-    found: set[str] = set()
-    for ticket in holdout_tickets.values():
-        found |= pii_strings(f"{ticket.get('subject', '')}\n{ticket.get('body', '')}")
-    return found
+def calibration(hidden_data: Path) -> dict:
+    """grader/data/calibration.json: the naive baseline's and the reference's measured levels (tools/calibrate.py)."""
+    path = hidden_data / "calibration.json"
+    if not path.is_file():
+        pytest.fail(f"task authoring error: {path.name} is missing (run tools/calibrate.py)", pytrace=False)
+    return json.loads(rf.read_capped(path))
+
+
+def _probes(ticket: dict) -> list[str]:
+    """Runs of PROBE_WORDS body words with no digits (redaction never touches them), from start, middle and end."""
+    tokens = words(ticket.get("body", ""))
+    runs = [tokens[i:i + PROBE_WORDS] for i in range(0, max(0, len(tokens) - PROBE_WORDS + 1))]
+    clean = [" ".join(r) for r in runs if not any(any(ch.isdigit() for ch in w) for w in r)]
+    if not clean:
+        return [" ".join(words(ticket.get("subject", "")))] if ticket.get("subject") else []
+    return list(dict.fromkeys([clean[0], clean[len(clean) // 2], clean[-1]]))
+
+
+@pytest.fixture(scope="session")
+def tickets_sent(llm_bodies: dict[str, object], holdout_tickets: dict[str, dict]) -> set[str]:
+    """Ids of hold-out tickets whose text reached the LLM API in some request (redacted or not)."""
+    haystack = " " + " ".join(" ".join(words(message_text(b))) for b in llm_bodies.values()) + " "
+    sent = set()
+    for tid, ticket in holdout_tickets.items():
+        if any(f" {probe} " in haystack for probe in _probes(ticket)):
+            sent.add(tid)
+    return sent
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,17 @@ TARGETS = {
     "big_spender.py": "baselines/big_spender/triage.ipynb",
     "leaky.py": "baselines/leaky/triage.ipynb",
     "lazy.py": "baselines/lazy/triage.ipynb",
+    "keyword_rules.py": "baselines/keyword_rules/triage.ipynb",
+    "lookup.py": "baselines/lookup/triage.ipynb",
+    "nonce_retry_storm.py": "baselines/nonce_retry_storm/triage.ipynb",
 }
+# Notebooks built a second time under another path: the `starter` baseline is the unchanged starter.
+COPIES = {"baselines/starter/triage.ipynb": "starter.py"}
+
+
+def targets() -> list[tuple[str, str]]:
+    """(source, target) of every notebook to build, copies included."""
+    return list(TARGETS.items()) + [(source, target) for target, source in COPIES.items()]
 
 
 def parse_cells(text: str) -> list[tuple[str, str]]:
@@ -61,7 +71,7 @@ def notebook(cells: list[tuple[str, str]], name: str) -> dict:
 
 def main() -> None:
     """Build every notebook in TARGETS."""
-    for source, target in TARGETS.items():
+    for source, target in targets():
         text = (SOURCES / source).read_text(encoding="utf-8")
         path = TASK_DIR / target
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,11 @@ Writes, relative to the task folder:
   grader/data/public_labels.csv        their labels (hidden; the oracle answers from them)
   grader/data/holdout/tickets.csv      ~120 hold-out tickets (mounted at /workspace/data when grading)
   grader/data/holdout_labels.csv       their labels (hidden)
+  grader/data/holdout_pii.csv          personal data written into hold-out tickets: id,kind,value (hidden)
+
+The hold-out set comes from holdout.py / holdout_text.py: subjects, phrasings,
+names, companies and languages the public set never uses, so labels learnt
+from the public tickets by subject or phrase do not carry over.
 
 Ticket columns: id,created_at,customer_tier,channel,subject,body.
 Label columns: id,category,priority,contains_pii,injection,injection_target,
@@ -25,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ticket_text as tt  # noqa: E402
+from holdout import make_holdout_ticket  # noqa: E402
 
 TASK_DIR = Path(__file__).resolve().parent.parent
 TICKET_COLUMNS = ["id", "created_at", "customer_tier", "channel", "subject", "body"]
@@ -195,6 +201,28 @@ def make_set(rng: random.Random, ids: list[str], dup_rate: float) -> tuple[list[
     return tickets, labels
 
 
+def make_holdout_set(rng: random.Random, ids: list[str], dup_rate: float) -> tuple[list[dict], list[dict], list[dict]]:
+    """Hold-out tickets in time order (some re-sent), their labels and their personal data rows."""
+    times = sorted(START + timedelta(seconds=rng.randint(0, 30 * 86400)) for _ in ids)
+    tickets, labels, pii = [], [], []
+    for tid, created in zip(ids, times):
+        if tickets and rng.random() < dup_rate:
+            k = rng.randrange(len(tickets))
+            orig, orig_label = tickets[k], labels[k]
+            ticket = dict(orig, id=tid, created_at=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          subject=rng.choice(["Re: ", "FW: ", "Chasing: "]) + orig["subject"],
+                          body=rng.choice(["Bumping this. ", "No answer so far, resending. "]) + orig["body"])
+            label = dict(orig_label, id=tid, duplicate_of=orig["id"])
+            found = [dict(row, id=tid) for row in pii if row["id"] == orig["id"]]
+        else:
+            ticket, label, items = make_holdout_ticket(rng, tid, created)
+            found = [{"id": tid, "kind": kind, "value": value} for kind, value in items]
+        tickets.append(ticket)
+        labels.append(label)
+        pii += found
+    return tickets, labels, pii
+
+
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
     """Write rows as CSV with a header, creating parent folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,11 +245,12 @@ def main(argv: list[str] | None = None) -> None:
     public_ids = [f"TKT-{n}" for n in sorted(numbers[: args.public])]
     holdout_ids = [f"TKT-{n}" for n in sorted(numbers[args.public:])]
     public, public_labels = make_set(random.Random(args.seed * 1000 + 1), public_ids, dup_rate=0.03)
-    holdout, holdout_labels = make_set(random.Random(args.seed * 1000 + 2), holdout_ids, dup_rate=0.04)
+    holdout, holdout_labels, holdout_pii = make_holdout_set(random.Random(args.seed * 1000 + 2), holdout_ids, dup_rate=0.04)
     write_csv(args.out / "data/tickets.csv", TICKET_COLUMNS, public)
     write_csv(args.out / "grader/data/public_labels.csv", LABEL_COLUMNS, public_labels)
     write_csv(args.out / "grader/data/holdout/tickets.csv", TICKET_COLUMNS, holdout)
     write_csv(args.out / "grader/data/holdout_labels.csv", LABEL_COLUMNS, holdout_labels)
+    write_csv(args.out / "grader/data/holdout_pii.csv", ["id", "kind", "value"], holdout_pii)
     print(f"wrote {len(public)} public and {len(holdout)} hold-out tickets under {args.out}")
 
 

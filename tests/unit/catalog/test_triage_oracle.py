@@ -86,8 +86,9 @@ def test_tickets_are_found_by_text_after_redaction(oracle):
     exact = same_labels = 0
     for t in TICKETS:
         text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "[EMAIL]", one(t, with_id=False))
-        ids, by_id = oracle.index.find(text)
-        assert len(ids) == 1 and not by_id
+        pairs = oracle.index.find(text)
+        ids = [tid for tid, _ in pairs]
+        assert len(ids) == 1 and pairs[0][1] is None
         original = LABELS[t["id"]]["duplicate_of"] or t["id"]
         exact += ids[0] in (t["id"], original) or oracle.labels[ids[0]]["duplicate_of"] == original
         got, truth = oracle.labels[ids[0]], LABELS[t["id"]]
@@ -161,3 +162,37 @@ def test_tools_get_a_call_with_the_labels(oracle):
 def test_premium_model_is_slower(oracle):
     t = TICKETS[0]
     assert ask(oracle, "atlas-pro", one(t)).latency_factor > ask(oracle, "atlas-mini", one(t)).latency_factor
+
+
+HOLDOUT = _csv("grader/data/holdout/tickets.csv")
+HOLDOUT_LABELS = {r["id"]: r for r in _csv("grader/data/holdout_labels.csv")}
+
+
+def test_an_id_without_the_ticket_text_gets_a_guess_not_the_label(oracle):
+    fmt = {"type": "json_object"}
+    right = 0
+    for i, t in enumerate(HOLDOUT):
+        answer = json.loads(ask(oracle, "atlas-pro", f"Ticket {t['id']}", response_format=fmt, index=i).content)
+        assert answer["id"] == t["id"] and "guess" in answer["reason"]
+        right += answer["category"] == HOLDOUT_LABELS[t["id"]]["category"]
+    assert right / len(HOLDOUT) < 0.3  # chance is 1/7; with the text the premium model is right ~95 %
+    # An id that exists and one that does not are answered alike: the API confirms nothing.
+    real = json.loads(ask(oracle, "atlas-pro", f"Ticket {HOLDOUT[0]['id']}", response_format=fmt).content)
+    fake = json.loads(ask(oracle, "atlas-pro", "Ticket TKT-000017", response_format=fmt).content)
+    assert set(real) == set(fake) and real["reason"] == fake["reason"]
+
+
+def test_the_text_decides_and_the_id_is_only_echoed(oracle):
+    fmt = {"type": "json_object"}
+    right = 0
+    for i, t in enumerate(HOLDOUT):
+        answer = json.loads(ask(oracle, "atlas-pro", one(t), response_format=fmt, index=i).content)
+        assert answer["id"] == t["id"]
+        right += answer["category"] == HOLDOUT_LABELS[t["id"]]["category"]
+    assert right / len(HOLDOUT) >= 0.85
+    # Another ticket's id on this ticket's text: the answer is about the text, the id is echoed.
+    a, b = HOLDOUT[0], next(t for t in HOLDOUT if HOLDOUT_LABELS[t["id"]]["category"] != HOLDOUT_LABELS[HOLDOUT[0]["id"]]["category"])
+    swapped = one(a).replace(a["id"], b["id"])
+    by_text = json.loads(ask(oracle, "atlas-pro", one(a), response_format=fmt).content)
+    answer = json.loads(ask(oracle, "atlas-pro", swapped, response_format=fmt).content)
+    assert answer["id"] == b["id"] and answer["category"] == by_text["category"]

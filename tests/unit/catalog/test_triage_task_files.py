@@ -22,7 +22,7 @@ def test_generator_reproduces_the_committed_data(tmp_path: Path):
     subprocess.run([sys.executable, str(TASK / "tools" / "make_data.py"), "--out", str(tmp_path)], check=True,
                    capture_output=True, timeout=60)
     for rel in ("data/tickets.csv", "grader/data/public_labels.csv", "grader/data/holdout/tickets.csv",
-                "grader/data/holdout_labels.csv"):
+                "grader/data/holdout_labels.csv", "grader/data/holdout_pii.csv"):
         assert (tmp_path / rel).read_bytes() == (TASK / rel).read_bytes(), rel
 
 
@@ -54,7 +54,7 @@ def test_notebooks_are_built_from_their_sources():
     spec = importlib.util.spec_from_file_location("build_notebooks", TASK / "tools" / "build_notebooks.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    for source, target in build.TARGETS.items():
+    for source, target in build.targets():
         cells = build.parse_cells((build.SOURCES / source).read_text(encoding="utf-8"))
         expected = build.notebook(cells, target)
         assert json.loads((TASK / target).read_text(encoding="utf-8")) == expected, f"rebuild {target}"

@@ -17,25 +17,29 @@ def test_good_run_passes_every_check(tmp_path, kit):
     checks = kit.by_id(result)
     failing = {k: v["message"] for k, v in checks.items() if v["status"] != "pass"}
     assert not failing
-    assert set(checks) >= {"all_tickets_present", "output_schema", "accuracy", "pii_kept_out_of_prompts",
+    assert set(checks) >= {"all_tickets_present", "output_schema", "accuracy", "priority", "pii_kept_out_of_prompts",
                            "injection_resisted", "cost_per_ticket", "writeup_present", "retry_after_honoured",
                            "no_nonretryable_retries", "bounded_retries", "backoff_after_5xx",
                            "concurrency_within_limit", "within_budget", "no_duplicate_paid_calls",
                            "finished_despite_outage"}
-    assert result["score"] == result["max_score"] == 130
+    assert result["score"] == result["max_score"] == 123
+    assert result["gates_failed"] == []
+    gates = {k for k, c in checks.items() if c["gate"]}
+    assert gates == {"all_tickets_present", "pii_kept_out_of_prompts", "bounded_retries", "within_budget"}
     assert checks["retry_after_honoured"]["group"] == "llm_resilience"
     assert checks["accuracy"]["group"] == "task"
 
 
 def test_a_run_without_calls_fails_every_resilience_check(tmp_path, kit):
-    result = _grade(tmp_path, kit, calls=[], bodies=[])
+    result = _grade(tmp_path, kit, calls=[], bodies=[])  # the tickets were labelled without the API
     checks = kit.by_id(result)
     resilience = [c for c in checks.values() if c["group"] == "llm_resilience"]
     assert len(resilience) == 8
     assert all(c["status"] == "fail" and c["points"] == 0 for c in resilience)
-    assert "no LLM calls" in checks["bounded_retries"]["message"]
+    assert checks["bounded_retries"]["message"].startswith("no evidence: the run made no LLM calls")
     assert checks["pii_kept_out_of_prompts"]["status"] == "fail"  # no evidence either
-    assert checks["cost_per_ticket"]["status"] == "fail"
+    assert checks["cost_per_ticket"]["message"].startswith("no evidence")
+    assert set(result["gates_failed"]) == {"pii_kept_out_of_prompts", "bounded_retries", "within_budget"}
 
 
 def test_retry_storm_is_caught(tmp_path, kit):
@@ -88,7 +92,8 @@ def test_accuracy_points_scale_with_f1(tmp_path, kit):
     accuracy = kit.by_id(kit.grade(tmp_path))["accuracy"]
     assert accuracy["status"] == "pass"
     assert 0 < accuracy["points"] < 25 and "macro-F1 0.738" in accuracy["message"]
-    assert accuracy["points"] == round(25 * 0.738 / 0.85, 1) or abs(accuracy["points"] - 25 * 0.7378 / 0.85) < 0.05
+    # On the curve from the naive level (0.3: no points) to the reference's (0.9: full points).
+    assert abs(accuracy["points"] - 25 * (0.7378 - 0.3) / (0.9 - 0.3)) < 0.05
 
 
 def test_bad_schema_and_crashed_run(tmp_path, kit):

@@ -37,23 +37,29 @@ print(len(tickets), "tickets")
 
 # %% [markdown]
 # ## Personal data stays here
-# Emails, phone numbers and card-like numbers are replaced by placeholders before a
-# ticket is sent. Card numbers go first so the phone pattern does not eat them.
+# Emails, phone numbers, card-like numbers and customers' names are replaced by
+# placeholders before a ticket is sent. Card numbers go first so the phone pattern
+# does not eat them; names are caught where tickets put them: a line that is only a
+# name (a signature) and "This is / My name is <Name>". Dates are left alone.
 
 # %%
 CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{7,}\d")
+PHONE = re.compile(r"(?<![\w-])[+(]?\d[\d ()-]{7,}\d")
+DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+NAME_LINE = re.compile(r"^(?:[A-Z][a-z]+ ){1,2}[A-Z][a-z'-]+$", re.M)
+INTRO = re.compile(r"\b(This is|I am|I'm|My name is) [A-Z][a-z]+(?: [A-Z][a-z'-]+)+")
 
 
 def redact(text: str) -> str:
-    """Replace card numbers, email addresses and phone numbers with placeholders."""
-    text = CARD.sub("[CARD]", text)
-    text = EMAIL.sub("[EMAIL]", text)
-    return PHONE.sub("[PHONE]", text)
+    """Replace card numbers, email addresses, phone numbers and names with placeholders."""
+    text = EMAIL.sub("[EMAIL]", CARD.sub("[CARD]", text))
+    text = PHONE.sub(lambda m: m.group(0) if DATE.fullmatch(m.group(0).strip()) else "[PHONE]", text)
+    return INTRO.sub(r"\1 [NAME]", NAME_LINE.sub("[NAME]", text))
 
 
 assert redact("mail jo.doe@x.io or +44 7700 900123, card 4111 1111 1111 1111") == "mail [EMAIL] or [PHONE], card [CARD]"
+assert redact("This is Ana Lima from Acme.\n\nThanks,\nJo Doe\n[EMAIL]") == "This is [NAME] from Acme.\n\nThanks,\n[NAME]\n[EMAIL]"
 
 # %% [markdown]
 # ## Calling the API politely
@@ -266,7 +272,7 @@ out["category"].value_counts()
 # (`how_to`/`P3`) and a status so a human can pick it up: the CSV always has every
 # ticket. A spend cap stops escalation before the budget runs out.
 #
-# **Customer data.** Emails, phone numbers and card numbers are redacted before
+# **Customer data.** Emails, phone numbers, card numbers and names are redacted before
 # any prompt is sent; ticket text is fenced and declared untrusted so injected
 # instructions are ignored, and suspicious tickets go to the stronger model.
 #
