@@ -187,7 +187,7 @@ def _schedule_drain(delay: float) -> None:
     try:
         enqueue_drain(delay)
     except Exception as exc:  # Redis away: next_try_at is in the database; the reconciler queues it
-        log.warning("webhooks: retry not scheduled in Redis (%s: %s); the reconciler will", type(exc).__name__, exc)
+        log.warning("webhooks: drain not queued in Redis (%s: %s); the reconciler will", type(exc).__name__, exc)
 
 
 def due_deliveries(limit: int, now=None) -> list[tuple[str, int]]:
