@@ -20,11 +20,33 @@ from worksample import audit, mail
 from worksample.admin.csv_import import parse_invitation_csv
 from worksample.db import Attempt, Invitation, Task, session_scope
 from worksample.db.models import AttemptStatus, utcnow
-from worksample.errors import Conflict, Invalid, NotFound
+from worksample.errors import WorksampleError
 
 log = logging.getLogger(__name__)
 DEFAULT_EXPIRY_DAYS = 14
 MAX_EXPIRY_DAYS = 90
+
+
+class Refused(WorksampleError):
+    """A request this module refuses; `http_status` says how the API answers (404, 409 or 422)."""
+
+    http_status = 422
+
+
+class NotFound(Refused):
+    """No such invitation."""
+
+    http_status = 404
+
+
+class Conflict(Refused):
+    """The invitation's state does not allow it (revoked, or its attempt has ended)."""
+
+    http_status = 409
+
+
+class Invalid(Refused):
+    """A field with a bad value; the message names it."""
 
 
 class CsvRefused(Invalid):

@@ -21,7 +21,7 @@ from worksample import audit
 from worksample.admin import invitations as service
 from worksample.admin.csv_import import MAX_BYTES
 from worksample.db.models import Role
-from worksample.errors import DomainError
+from worksample.errors import WorksampleError
 from worksample.web.deps import Staff, current_staff, read_form, require_staff, same_origin
 from worksample.web.render import page
 from worksample.web.sessions import csrf_ok
@@ -30,6 +30,11 @@ router = APIRouter()
 staff_page = require_staff(page=True)
 admin_page = require_staff(Role.admin, page=True)
 UPLOAD_CAP = MAX_BYTES + 64 * 1024  # the CSV plus the form's other fields and part headers
+
+
+def _status(exc: Exception) -> int:
+    # Domain errors carry their HTTP status; anything else refused by a service is a conflict.
+    return int(getattr(exc, "http_status", 409))
 
 
 def _viewer(staff: Staff):
@@ -72,6 +77,8 @@ async def bulk(request: Request, task: str | None = None, expires_in_days: int |
         created = await run_in_threadpool(service.create_bulk, data, task, days, staff)
     except service.CsvRefused as exc:
         return JSONResponse({"detail": "nothing was created", "errors": exc.problems}, status_code=422)
+    except service.Refused as exc:
+        return JSONResponse({"detail": str(exc), "errors": [str(exc)]}, status_code=exc.http_status)
     return JSONResponse({"invitations": [c.public() for c in created]}, status_code=201)
 
 
@@ -79,8 +86,11 @@ async def bulk(request: Request, task: str | None = None, expires_in_days: int |
 async def relink_api(invitation_id: str, expires_in_days: int | None = None,
                      staff: Staff = Depends(require_staff(Role.admin))) -> dict:
     """A new link for the invitation (the old one stops working); its expiry starts again."""
-    days = service.expiry_days(expires_in_days)
-    made = await run_in_threadpool(service.relink, invitation_id, days, staff)
+    try:
+        days = service.expiry_days(expires_in_days)
+        made = await run_in_threadpool(service.relink, invitation_id, days, staff)
+    except service.Refused as exc:
+        raise HTTPException(exc.http_status, str(exc)) from None
     return made.public()
 
 
@@ -126,7 +136,7 @@ async def invite_one(request: Request, staff: Staff = Depends(staff_page)) -> Re
         days = service.expiry_days(form.get("expires_in_days"))
         made = await run_in_threadpool(service.create_one, form.get("task", ""), form.get("name", ""),
                                        form.get("email", ""), days, staff)
-    except DomainError as exc:
+    except WorksampleError as exc:
         return await _render(request, staff, form.get("task") or None, 422, problems=[str(exc)])
     return await _render(request, staff, made.task, created=[made], mailed=made.mailed,
                          notice=f"Invited {made.name}.")
@@ -166,7 +176,7 @@ async def upload(request: Request) -> Response:
         created = await run_in_threadpool(service.create_bulk, fields.get("file", b""), task, days, staff)
     except service.CsvRefused as exc:
         return await _render(request, staff, task, 422, problems=exc.problems)
-    except DomainError as exc:
+    except WorksampleError as exc:
         return await _render(request, staff, task, 422, problems=[str(exc)])
     return await _render(request, staff, task, created=created, mailed=any(c.mailed for c in created),
                          notice=f"Invited {len(created)} candidates.")
@@ -179,8 +189,8 @@ async def revoke_form(request: Request, invitation_id: str, staff: Staff = Depen
 
     try:
         result = await run_in_threadpool(revoke_invitation, invitation_id)
-    except DomainError as exc:
-        return await _render(request, staff, None, exc.http_status, problems=[str(exc)])
+    except WorksampleError as exc:
+        return await _render(request, staff, None, _status(exc), problems=[str(exc)])
     await run_in_threadpool(lambda: audit.record("invitation.revoke", actor=staff, target=invitation_id,
                                                  detail={"attempt_id": result.get("attempt_id")}))
     return await _render(request, staff, None, notice="Invitation revoked." + (
@@ -202,8 +212,8 @@ async def extend_form(request: Request, invitation_id: str, staff: Staff = Depen
         if attempt_id is None:
             raise HTTPException(409, "this invitation has no running attempt to extend")
         deadline = await run_in_threadpool(extend_attempt, attempt_id, minutes)
-    except DomainError as exc:
-        return await _render(request, staff, None, exc.http_status, problems=[str(exc)])
+    except WorksampleError as exc:
+        return await _render(request, staff, None, _status(exc), problems=[str(exc)])
     except HTTPException as exc:
         return await _render(request, staff, None, exc.status_code, problems=[exc.detail])
     await run_in_threadpool(lambda: audit.record("attempt.extend", actor=staff, target=attempt_id,
@@ -226,7 +236,7 @@ async def relink_form(request: Request, invitation_id: str, staff: Staff = Depen
     """A new link (the old one stops working), shown once."""
     try:
         made = await run_in_threadpool(service.relink, invitation_id, service.DEFAULT_EXPIRY_DAYS, staff)
-    except DomainError as exc:
-        return await _render(request, staff, None, exc.http_status, problems=[str(exc)])
+    except WorksampleError as exc:
+        return await _render(request, staff, None, _status(exc), problems=[str(exc)])
     return await _render(request, staff, None, created=[made], mailed=made.mailed,
                          notice=f"New link for {made.name}; the old one no longer works.")
