@@ -231,9 +231,7 @@ def _mail(created: list[Created], titles: dict[str, str]) -> list[Created]:
 
 
 def _emit_created(created: list[Created]) -> None:
-    from worksample.webhooks import emit
+    from worksample.webhooks import events
 
     for c in created:
-        emit("invitation.created", {"invitation_id": c.id, "task": c.task,
-                                    "candidate": {"name": c.name, "email": c.email},
-                                    "expires_at": c.expires_at.isoformat()})
+        events.invitation_created(c.id)
