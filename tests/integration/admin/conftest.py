@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "attempts"))
 
-VENV_BIN = Path(sys.executable).parent
+from attempts_harness import make_platform, pytest_runtest_makereport  # noqa: E402,F401
+from admin_harness import Workers  # noqa: E402
 
 
 @pytest.fixture
@@ -30,41 +28,6 @@ def platform_env(data_dir, redis_url, monkeypatch):
     get_settings.cache_clear()
 
 
-class Workers:
-    """`worksample worker` processes started by a test; stopped (and their logs kept) at the end."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, **env: str) -> subprocess.Popen:
-        """Start one worker with the test's environment plus `env`."""
-        full = {**os.environ, **env}
-        with open(self.data_dir / f"worker-{len(self.procs)}.log", "wb") as log:
-            proc = subprocess.Popen([str(VENV_BIN / "worksample"), "worker", "--reap-every", "2"], env=full,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs.append(proc)
-        return proc
-
-    def kill(self, proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-        """Kill a worker and its whole process group (its work horse and reaper too)."""
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=30)
-
-    def logs(self) -> str:
-        """Every worker's output so far."""
-        return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.data_dir.glob("worker-*.log")))
-
-    def stop_all(self) -> None:
-        """Stop every worker this test started."""
-        for proc in self.procs:
-            if proc.poll() is None:
-                self.kill(proc, signal.SIGTERM)
-
-
 @pytest.fixture
 def workers(data_dir, request):
     """Start real workers with `workers.start(**env)`; their logs are printed if the test failed."""
@@ -75,19 +38,25 @@ def workers(data_dir, request):
         print(made.logs())
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on loopback; yields (smtp URL, list of received messages)."""
+    from email import message_from_bytes
+    from email.policy import default
 
+    from aiosmtpd.controller import Controller
 
-def wait_for(predicate, timeout: float, every: float = 0.2, what: str = "condition"):
-    """Poll `predicate` until truthy (returned) or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 (aiosmtpd's naming)
+            received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default)))
+            return "250 OK"
+
+    from attempts_harness import free_port
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield f"smtp://127.0.0.1:{port}", received
+    controller.stop()

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from conftest import wait_for
+from admin_harness import wait_for
 from receivers import Receiver
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(180)]
