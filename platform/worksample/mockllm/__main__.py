@@ -18,6 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--oracle", default=None, help="a task's oracle.py")
     serve.add_argument("--api-key", action="append", default=[], dest="api_keys",
                        help="accepted key (repeatable); without it any non-empty key is accepted")
+    serve.add_argument("--memory-limit", type=int, default=None, dest="memory_limit",
+                       help="bytes; the memory guard's limit (default: the cgroup's)")
     validate = sub.add_parser("validate", help="validate a profile")
     validate.add_argument("profile")
     return parser
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.profile}: ok ({len(profile.models)} models, {len(profile.faults)} faults, {len(profile.incidents)} incidents)")
             return 0
         runner.serve(args.profile, host=args.host, port=args.port, log_path=args.log, seed=args.seed,
-                     oracle_path=args.oracle, api_keys=tuple(args.api_keys))
+                     oracle_path=args.oracle, api_keys=tuple(args.api_keys), memory_limit=args.memory_limit)
         return 0
     except (ProfileError, OracleLoadError) as exc:
         print(str(exc), file=sys.stderr)

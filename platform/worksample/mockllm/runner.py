@@ -18,7 +18,7 @@ def validate(profile_path: str | Path) -> Profile:
 
 
 def build_app(profile_path: str | Path, log_path: str | Path, *, seed: int | None = None,
-              oracle_path: str | Path | None = None, api_keys: tuple[str, ...] = ()):
+              oracle_path: str | Path | None = None, api_keys: tuple[str, ...] = (), memory_limit: int | None = None):
     """Validate everything, open the logs and return the ASGI app (nothing listens yet).
 
     Raises ProfileError for a bad profile and OracleLoadError for a bad oracle.
@@ -36,18 +36,24 @@ def build_app(profile_path: str | Path, log_path: str | Path, *, seed: int | Non
     ctx = OracleContext(task_dir=task_dir, seed=seed, models=chat_models)
     oracle = load_oracle(oracle_path, ctx)
     tokens.warm_up()
-    return MockServer(profile, CallLog(log_path), oracle, seed=seed, api_keys=tuple(api_keys))
+    return MockServer(profile, CallLog(log_path), oracle, seed=seed, api_keys=tuple(api_keys), memory_limit=memory_limit)
 
 
 def serve(profile_path: str | Path, *, host: str = "127.0.0.1", port: int, log_path: str | Path,
-          seed: int | None = None, oracle_path: str | Path | None = None, api_keys: tuple[str, ...] = ()) -> None:
-    """Build the app and serve it with uvicorn (uvloop + httptools when installed) until stopped."""
+          seed: int | None = None, oracle_path: str | Path | None = None, api_keys: tuple[str, ...] = (),
+          memory_limit: int | None = None) -> None:
+    """Build the app and serve it with uvicorn (uvloop + httptools when installed) until stopped.
+
+    `memory_limit` (bytes) overrides the cgroup's limit for the memory guard (state.py).
+    On a normal stop `mock.json` records `"reason": "signal"`.
+    """
     import uvicorn
 
     from worksample.mockllm.admission import MAX_IN_FLIGHT
     from worksample.mockllm.protocol import http_protocol
 
-    app = build_app(profile_path, log_path, seed=seed, oracle_path=oracle_path, api_keys=api_keys)
+    app = build_app(profile_path, log_path, seed=seed, oracle_path=oracle_path, api_keys=api_keys,
+                    memory_limit=memory_limit)
     print(f"mockllm: serving {len(app.models)} model(s) on http://{host}:{port}/v1, log {app.calllog.calls_path}",
           file=sys.stderr, flush=True)
     uvicorn.run(
@@ -58,6 +64,8 @@ def serve(profile_path: str | Path, *, host: str = "127.0.0.1", port: int, log_p
         lifespan="off", access_log=False, log_level="warning", proxy_headers=False,
         server_header=False, date_header=True, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+    app.state.stopped("signal", 0)
+    app.calllog.close()
 
 
 def _best(preferred: str, fallback: str) -> str:

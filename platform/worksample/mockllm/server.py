@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from worksample.mockllm.limits import Budget, KeyLimits, Refusal, cost_usd
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
 from worksample.mockllm.plan import FaultPlan, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
+from worksample.mockllm.state import EXIT_MEMORY, MemoryGuard, MockState
 from worksample.mockllm.responses import Responder, abort_connection, client_closed, pause
 from worksample.mockllm.validation import ChatRequest, chat_request, embedding_request
 from worksample.mockllm.wire import ApiError, bad_param
@@ -71,7 +73,8 @@ class MockServer:
     """The ASGI app: state shared by all requests (limits, budget, counters, log)."""
 
     def __init__(self, profile: Profile, calllog: CallLog, oracle: Oracle, *, seed: int | None = None,
-                 api_keys: tuple[str, ...] = (), max_body_bytes: int = MAX_BODY_BYTES) -> None:
+                 api_keys: tuple[str, ...] = (), max_body_bytes: int = MAX_BODY_BYTES,
+                 memory_limit: int | None = None) -> None:
         self.profile = profile
         self.seed = profile.seed if seed is None else seed
         self.plan = FaultPlan(profile, self.seed)
@@ -85,6 +88,8 @@ class MockServer:
         self.started = time.monotonic()
         self.index = 0
         self.admission = Admission()
+        self.state = MockState(calllog.calls_path.parent)
+        self.guard = MemoryGuard(memory_limit)
         self.out = Responder(self)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -100,7 +105,15 @@ class MockServer:
             self.calllog.refuse()
             await self.out.log_full(send)
             return
-        busy = self.admission.full()
+        memory, rss = self.guard.level()
+        if memory == "exit":  # stop cleanly, saying why, before the kernel's OOM killer does it silently
+            log.error("mockllm: resident memory %d MiB is at the limit: stopping (exit %d)", rss // 1024**2, EXIT_MEMORY)
+            self.state.stopped("memory", EXIT_MEMORY)
+            self.calllog.close()
+            os._exit(EXIT_MEMORY)
+        busy = memory == "shed" or self.admission.full()
+        if memory == "shed":
+            self.state.pressure(self.admission.refused + 1, rss)
         self.admission.in_flight += 1
         ex = Exchange(ts=time.time(), t0=time.monotonic(), index=self.index, in_flight=self.admission.in_flight, receive=receive)
         self.index += 1
