@@ -76,7 +76,7 @@ def run_up(host: str, port: int) -> None:
 
     _preflight()
     migrate()
-    from worksample.workspace.catalog_sync import sync_catalog
+    from worksample.catalog.sync import sync_catalog
 
     slugs = sync_catalog()
     stop = {"signal": None}

@@ -31,6 +31,7 @@ def check_task(task: Task, folder: Path) -> list[Problem]:
         problems += _check_profiles(task, folder)
         problems += _check_secrecy(task, folder, file)
     problems += _check_rubric(task, file)
+    problems += _check_grading(task, file)
     return problems
 
 
@@ -158,4 +159,22 @@ def _scan_visible(folder: Path, rel: str, field: str, file: str) -> list[Problem
                 problems.append(Problem(file, field, f"{shown} looks hidden ({name}/) but the candidate would see it"))
             elif _HIDDEN_FILE.search(name) and path.is_file():
                 problems.append(Problem(file, field, f"{shown} looks hidden (labels, oracle or grading file) but the candidate would see it"))
+    return problems
+
+
+def _check_grading(task: Task, file: str) -> list[Problem]:
+    """The grading timeout fits the timeout ladder; every included suite exists in graders/suites/."""
+    from worksample.grading.suite import SUITES_ROOT
+    from worksample.timeouts import ladder_problem
+
+    problems = []
+    message = ladder_problem(task.grading.timeout.total_seconds())
+    if message:
+        problems.append(Problem(file, "grading.timeout", message))
+    known = sorted(p.name for p in SUITES_ROOT.iterdir() if p.is_dir() and p.name.isidentifier()
+                   and not p.name.startswith("_")) if SUITES_ROOT.is_dir() else []
+    for i, name in enumerate(task.grading.include):
+        if name not in known or not name.isidentifier():
+            problems.append(Problem(file, f"grading.include.{i}",
+                                    f"unknown suite {name!r} (known: {', '.join(known) or 'none'})"))
     return problems

@@ -29,8 +29,8 @@ def extend(attempt_id: str = typer.Argument(..., help="attempt id"),
            minutes: int = typer.Option(..., help="minutes to add (1-240)")) -> None:
     """Move a running attempt's deadline later; refused once it has passed."""
     from worksample.db import migrate
-    from worksample.workspace.attempts import extend_deadline
+    from worksample.workspace.deadlines import extend_attempt
 
     migrate()
-    view = extend_deadline(attempt_id, minutes)
-    typer.echo(f"attempt {view.id}: deadline {view.deadline.isoformat()}")
+    deadline = extend_attempt(attempt_id, minutes)
+    typer.echo(f"attempt {attempt_id}: deadline {deadline.isoformat()}")

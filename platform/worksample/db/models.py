@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, Float, Boolean
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from worksample.db.types import UTCDateTime
+
 
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
@@ -33,6 +35,7 @@ class AttemptStatus(str, enum.Enum):
     running = "running"
     submitted = "submitted"
     expired = "expired"
+    revoked = "revoked"  # an admin withdrew the invitation while the clock ran: no submission
 
 
 class SubmissionStatus(str, enum.Enum):
@@ -56,7 +59,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(_enum(Role))
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -70,8 +73,8 @@ class ApiToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -87,7 +90,7 @@ class Task(Base):
     version: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
     spec: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Invitation(Base):
@@ -101,9 +104,9 @@ class Invitation(Base):
     candidate_name: Mapped[str] = mapped_column(String(200))
     candidate_email: Mapped[str] = mapped_column(String(320))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     task: Mapped[Task] = relationship()
 
@@ -116,12 +119,12 @@ class Attempt(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     invitation_id: Mapped[str] = mapped_column(ForeignKey("invitations.id"), unique=True)
     status: Mapped[AttemptStatus] = mapped_column(_enum(AttemptStatus), default=AttemptStatus.running)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     pod_id: Mapped[str | None] = mapped_column(String(64))
     api_key_hash: Mapped[str | None] = mapped_column(String(64))
     workspace_path: Mapped[str | None] = mapped_column(Text)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activity: Mapped[list] = mapped_column(JSON, default=list)
 
     invitation: Mapped[Invitation] = relationship()
@@ -139,8 +142,8 @@ class Submission(Base):
     artifacts_path: Mapped[str] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     tries: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     task: Mapped[Task] = relationship()
 
@@ -158,7 +161,7 @@ class Report(Base):
     max_score: Mapped[float] = mapped_column(Float)
     passed: Mapped[bool] = mapped_column(Boolean)
     body: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 # ---------------------------------------------------------------------------

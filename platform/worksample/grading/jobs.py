@@ -20,19 +20,16 @@ from pathlib import Path
 
 from worksample.config import get_settings
 from worksample.db.models import SubmissionStatus
-from worksample.errors import DockerUnavailable, ImageMissing, RedisUnavailable, WorksampleError
+from worksample.errors import InfrastructureError
 from worksample.grading import pipeline
 from worksample.grading.report import build_report, error_report
-from worksample.grading.runner import GradingInput, MockLost, grade_workspace
-from worksample.sandbox.kernel import KernelNotReady
+from worksample.grading.runner import GradingInput, grade_workspace
+from worksample.timeouts import grading_ladder
 
 log = logging.getLogger(__name__)
 
-# A kernel that never starts is retried too: the launcher comes from the image, not the submission.
-INFRASTRUCTURE_FAULTS = (DockerUnavailable, ImageMissing, RedisUnavailable, MockLost, KernelNotReady, ConnectionError)
 
-
-class InfrastructureFault(WorksampleError):
+class InfrastructureFault(InfrastructureError):
     """Raised out of the job so the queue retries it (the claim was given back first)."""
 
 
@@ -57,7 +54,9 @@ def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -
     try:
         with pipeline.Heartbeat(claim):
             body = _grade(claim, labels)
-    except INFRASTRUCTURE_FAULTS as exc:
+    # Every InfrastructureError (pod start, quota, kernel, mock, Docker, Redis...) is retried; a socket-level
+    # ConnectionError (the stdlib's, e.g. from a client library) is the platform's too.
+    except (InfrastructureError, ConnectionError) as exc:
         return _infrastructure_fault(claim, exc)
     except Exception as exc:  # a grader or platform bug: recorded, never retried, never lost
         log.exception("grading %s failed", submission_id)
@@ -71,8 +70,10 @@ def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -
 def _grade(claim: pipeline.Claim, labels: dict[str, str] | None) -> dict:
     work_dir = claim.artifacts_path / "grading" / f"{int(time.time() * 1000)}-{claim.token}"
     work_dir.mkdir(parents=True)
+    # `task test --seeds N` grades under other mock seeds through the pod label worksample.seed (default 0).
     inp = GradingInput(task_dir=claim.task_path, workspace=submission_workspace(claim.artifacts_path),
-                       work_dir=work_dir, labels={"worksample.submission": claim.submission_id, **(labels or {})})
+                       work_dir=work_dir, labels={"worksample.submission": claim.submission_id, **(labels or {})},
+                       seed=int((labels or {}).get("worksample.seed", "0")))
     outcome = grade_workspace(inp)
     body = build_report(submission_id=claim.submission_id, task=outcome.task, task_dir=claim.task_path,
                         result=outcome.result, run=outcome.run.public(), run_dir=outcome.run_dir)
@@ -98,13 +99,20 @@ def reconcile(running_after: float = pipeline.STALE_RUNNING_S, queued_after: flo
     Runs in every worker (at start and every reaper pass). Enqueuing twice is
     harmless: only one job can claim a queued submission.
     """
-    from worksample.jobs.grading import enqueue_grading, pending_submission_ids
+    from worksample.jobs.grading import pending_submission_ids
 
     pending = pending_submission_ids()  # a queued row whose job still waits needs no second job
     ids = pipeline.stale_submissions(running_after=running_after, queued_after=queued_after, skip=pending)
     for submission_id in ids:
-        enqueue_grading(submission_id)
+        queue_grading(submission_id)
     return ids
+
+
+def queue_grading(submission_id: str) -> str:
+    """Enqueue the grading of a stored submission with its task's job timeout (the ladder's `job`); the job id."""
+    from worksample.jobs.grading import enqueue_grading
+
+    return enqueue_grading(submission_id, job_timeout=grading_ladder(pipeline.grading_timeout_s(submission_id)).job)
 
 
 def grading_dir() -> Path:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -57,7 +57,7 @@ def claim(submission_id: str) -> Claim | None:
             return None
         sub = db.get(Submission, submission_id)
         task = db.get(Task, sub.task_id)
-        waited = (utcnow() - _aware(sub.created_at)).total_seconds()
+        waited = (utcnow() - sub.created_at).total_seconds()
         return Claim(sub.id, sub.tries, Path(sub.artifacts_path), Path(task.path), task.slug, round(waited, 3))
 
 
@@ -127,10 +127,6 @@ def release(claim_: Claim, message: str) -> None:
         )
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
-
-
 def stale_submissions(now: datetime | None = None, running_after: float = STALE_RUNNING_S,
                       queued_after: float = STALE_QUEUED_S, skip: set[str] = frozenset()) -> list[str]:
     """Ids of submissions to (re-)enqueue: running with a stale heartbeat, or queued too long.
@@ -143,7 +139,7 @@ def stale_submissions(now: datetime | None = None, running_after: float = STALE_
     with session_scope() as db:
         for sub in db.scalars(select(Submission).where(
                 Submission.status.in_([SubmissionStatus.queued, SubmissionStatus.running]))):
-            age = (now - _aware(sub.updated_at)).total_seconds()
+            age = (now - sub.updated_at).total_seconds()
             if sub.status is SubmissionStatus.running and age > running_after:
                 sub.status = SubmissionStatus.queued
                 sub.updated_at = now
@@ -191,19 +187,22 @@ def get_submission(submission_id: str) -> Submission | None:
 
 def register_task(folder: Path) -> Task:
     """The task row for a task folder, imported or refreshed from disk (for local grading and `task test`)."""
-    from worksample.catalog import load_task
-    from worksample.grading.report import tree_hash
+    from worksample.catalog.sync import sync_folder
 
-    spec = load_task(folder)
+    return sync_folder(folder)
+
+
+def grading_timeout_s(submission_id: str) -> float:
+    """The grading.timeout (seconds) of the submission's task as stored in its row; NotFound if no submission."""
+    from worksample.catalog.spec import parse_duration
+    from worksample.errors import NotFound
+
     with session_scope() as db:
-        row = db.scalar(select(Task).where(Task.slug == spec.slug))
-        if row is None:
-            row = Task(slug=spec.slug)
-            db.add(row)
-        row.title, row.path = spec.title, str(Path(folder).resolve())
-        row.version, row.spec = tree_hash(Path(folder).resolve()), spec.model_dump(mode="json")
-        db.flush()
-        return row
+        sub = db.get(Submission, submission_id)
+        if sub is None:
+            raise NotFound(f"no submission {submission_id}")
+        spec = db.get(Task, sub.task_id).spec or {}
+    return parse_duration(spec.get("grading", {}).get("timeout", "15m")).total_seconds()
 
 
 def create_submission(task: Task, artifacts: Path, submission_id: str | None = None) -> str:
@@ -219,4 +218,4 @@ def create_submission(task: Task, artifacts: Path, submission_id: str | None = N
 
 def age_of(ts: datetime) -> timedelta:
     """How long ago `ts` was."""
-    return utcnow() - _aware(ts)
+    return utcnow() - ts

@@ -24,10 +24,11 @@ from pathlib import Path
 import yaml
 
 from worksample import sandbox
-from worksample.errors import WorksampleError
+from worksample.errors import InfrastructureError, WorksampleError
 from worksample.grading import notebook as nbrun
 from worksample.grading.suite import SuitePaths, resolve_suites
 from worksample.sandbox.spec import GRADER_UID, GraderSpec, Limits, MockSpec, Mount, PodSpec
+from worksample.timeouts import CELL_S, GRADER_S, grading_ladder
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ ENTRYPOINT_CAP = 32 * 1024**2
 # sys.path so the notebook imports its own modules, as it does in JupyterLab.
 KERNEL_COMMAND = ["python3", "-P", "-c", "import sys; from ipykernel import kernelapp; sys.path.insert(0, ''); "
                   "kernelapp.launch_new_instance()", "-f", "/ipc/kernel.json"]
-DEFAULT_CELL_TIMEOUT = 600.0
-GRADER_TIMEOUT = 300.0
+DEFAULT_CELL_TIMEOUT = CELL_S
+GRADER_TIMEOUT = GRADER_S
 KERNEL_READY_TIMEOUT = 60.0
 READY_FLAG = ".ready"
 SKIP_COPY_IN = {"data", "outputs"}  # hold-out data is mounted; outputs must come from this run
@@ -51,7 +52,7 @@ class GraderFailed(WorksampleError):
     """The hidden suite produced no valid result (a grader fault, not the candidate's)."""
 
 
-class MockLost(WorksampleError):
+class MockLost(InfrastructureError):
     """The pod's mock LLM stopped during the run: the platform's fault, so the grading is retried."""
 
 
@@ -157,7 +158,7 @@ def _pod_spec(inp: GradingInput, task, suites: SuitePaths, run_dir: Path, result
     timeout = task.grading.timeout.total_seconds()
     return PodSpec(
         command=KERNEL_COMMAND,
-        image=task.image, kernel=True, timeout=timeout + GRADER_TIMEOUT + 120,
+        image=task.image, kernel=True, timeout=grading_ladder(timeout).pod_kill,
         limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
         data=holdout if holdout.is_dir() else folder / str(task.workspace.data),
         labels={"worksample.purpose": "grading", **(inp.labels or {})},

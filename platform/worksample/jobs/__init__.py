@@ -1,7 +1,12 @@
-"""The job queue. The only package that imports `rq`; Redis carries jobs, never truth."""
+"""The job queue: transport only. The only package that imports `rq`; Redis carries jobs, never truth.
+
+Jobs name their body by dotted path (`worksample.workspace.deadlines.expire_attempt`),
+so this package imports no domain module: the domain calls the queue, never the reverse.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 from redis import Redis
@@ -48,3 +53,15 @@ def redis_status() -> str:
     except RedisUnavailable as exc:
         return str(exc)
     return "ok"
+
+
+def schedule_at(when: datetime, func: str, *args: object, job_id: str, timeout: int) -> str:
+    """Run the job body at dotted path `func` with `args` at `when` (the worker's scheduler); its job id.
+
+    A job with the same `job_id` is replaced. Raises RedisUnavailable.
+    """
+    from rq import Queue
+
+    job = Queue(DEFAULT_QUEUE, connection=connection()).enqueue_at(when, func, *args, job_id=job_id,
+                                                                   job_timeout=timeout)
+    return job.id

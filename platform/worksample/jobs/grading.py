@@ -11,15 +11,19 @@ from rq import Queue, Retry
 from rq.job import Job
 
 from worksample.jobs import GRADING_QUEUE, connection
+from worksample.timeouts import DEFAULT_JOB_S
 
-JOB_TIMEOUT = 1800  # above the longest run + grader + pod start; the worker's own watchdog
 RETRY_INTERVALS = [5, 20]  # seconds before the 2nd and 3rd tries (MAX_TRIES = 3)
 
 
-def enqueue_grading(submission_id: str) -> str:
-    """Queue the grading of a submission whose row and artifacts already exist; returns the job id."""
+def enqueue_grading(submission_id: str, job_timeout: int = DEFAULT_JOB_S) -> str:
+    """Queue the grading of a submission whose row and artifacts already exist; returns the job id.
+
+    `job_timeout` is the task's rung of the timeout ladder (`worksample.timeouts`); the default
+    is long enough for any task that validates.
+    """
     queue = Queue(GRADING_QUEUE, connection=connection())
-    job = queue.enqueue("worksample.grading.jobs.grade_submission", submission_id, job_timeout=JOB_TIMEOUT,
+    job = queue.enqueue("worksample.grading.jobs.grade_submission", submission_id, job_timeout=job_timeout,
                         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
                         description=f"grade submission {submission_id}")
     return job.id

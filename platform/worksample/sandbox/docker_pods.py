@@ -15,7 +15,7 @@ from typing import Iterable
 import docker.errors
 
 from worksample.config import get_settings
-from worksample.errors import DockerUnavailable, UsageError, WorksampleError
+from worksample.errors import DockerUnavailable, InfrastructureError, UsageError, WorksampleError
 from worksample.sandbox import engine, files, hardening, layout, streams
 from worksample.sandbox.backend import ExecResult, OutputSink, Pod, PodBackend, PodInfo
 from worksample.sandbox.spec import (
@@ -38,7 +38,7 @@ GATE = ["/bin/sh", "-c", f'while [ ! -e {GATE_DIR}/mock-ready ]; do sleep 0.01; 
 _LISTEN_ENTRY = f"0100007F:{MOCK_PORT:04X}"
 
 
-class PodStartError(WorksampleError):
+class PodStartError(InfrastructureError):
     """A pod's container did not come up; the message carries the container's last log lines."""
 
 

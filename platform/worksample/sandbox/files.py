@@ -3,21 +3,36 @@
 The workspace is written by candidate code, and we act on it as root. So every
 step goes through directory file descriptors opened with O_NOFOLLOW: a symlink
 the candidate planted (even one swapped in mid-copy) is skipped, never followed,
-and nothing outside the workspace is read or written. Copies out are capped.
+and nothing outside the workspace is read or written.
+
+`copy_tree` is the one copier of candidate trees (the grading copy-out and the
+submission snapshot): it walks iteratively (no recursion on candidate data),
+directory-relative on both sides, with explicit bounds on depth, path length,
+file count, per-file and total bytes; whatever is over a bound is skipped and
+recorded with the reason, never an exception.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from worksample.errors import WorksampleError
 from worksample.sandbox.spec import WORKLOAD_UID
 
 WORKSPACE = PurePosixPath("/workspace")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: a FIFO swapped in mid-copy must not hang us; an fstat after opening rejects it.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
 _CHUNK = 1024 * 1024
+MAX_DEPTH = 64  # folders below the copied root; deeper trees are cut there, and the cut is recorded
+MAX_PATH = 1024  # characters of a path relative to the copied root
+MAX_FILES = 20_000
+MAX_SKIPPED = 1000  # entries kept in a manifest's `skipped` list (the count is always exact)
 
 
 class CopyError(WorksampleError):
@@ -130,15 +145,172 @@ def _copy_file_in(source: Path, dir_fd: int, name: str) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class CopyLimits:
+    """Bounds of one copy of a candidate tree."""
+
+    total: int  # bytes in all
+    per_file: int | None = None  # bytes of one file; None: only the total bounds it
+    files: int = MAX_FILES
+    depth: int = MAX_DEPTH
+    path: int = MAX_PATH
+
+
+@dataclass
+class Manifest:
+    """What a copy copied and what it left out (and why)."""
+
+    files: list[str] = field(default_factory=list)
+    bytes: int = 0
+    skipped: list[dict] = field(default_factory=list)
+    skipped_count: int = 0
+
+    def skip(self, path: str, reason: str) -> None:
+        """Note a path left out (the first MAX_SKIPPED are listed; all are counted)."""
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_SKIPPED:
+            self.skipped.append({"path": path, "reason": reason})
+
+
+# exclude(rel, name, depth) -> True to leave an entry out silently; refuse(rel, stat) -> a reason to skip a file.
+Exclude = Callable[[str, str, int], bool]
+Refuse = Callable[[str, os.stat_result], "str | None"]
+
+
+def copy_tree(src_fd: int, dest: Path, limits: CopyLimits, exclude: Exclude | None = None,
+              refuse: Refuse | None = None) -> Manifest:
+    """Copy the directory open at `src_fd` (the caller keeps it) into `dest` (created) within `limits`.
+
+    Walks with an explicit stack (one open descriptor per level, at most `limits.depth`), never
+    follows a link, copies only regular files and folders. Returns the manifest; raises only
+    for `dest` itself not being creatable.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest()
+    out_root = os.open(dest, _DIR_FLAGS)
+    stack = [(src_fd, out_root, "", 0, iter(sorted(os.listdir(src_fd))))]
+    try:
+        while stack:
+            src, out, prefix, depth, names = stack[-1]
+            name = next(names, None)
+            if name is None:
+                stack.pop()
+                _close(out, *([src] if depth else []))
+                continue
+            rel = prefix + name
+            if exclude is not None and exclude(rel, name, depth):
+                continue
+            frame = _copy_entry(src, out, name, rel, depth, limits, manifest, refuse)
+            if frame is not None:
+                stack.append(frame)
+    finally:
+        for src, out, _prefix, depth, _names in stack:
+            _close(out, *([src] if depth else []))
+    return manifest
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+def _copy_entry(src: int, out: int, name: str, rel: str, depth: int, limits: CopyLimits, manifest: Manifest,
+                refuse: Refuse | None):
+    """Copy one entry; a new stack frame for a folder to descend into, else None."""
+    if len(rel) > limits.path:
+        manifest.skip(rel[:200] + "...", f"path longer than {limits.path} characters")
+        return None
+    try:
+        st = os.stat(name, dir_fd=src, follow_symlinks=False)
+    except FileNotFoundError:
+        return None  # deleted meanwhile
+    if stat.S_ISREG(st.st_mode):
+        _copy_file(src, out, name, rel, st, limits, manifest, refuse)
+    elif not stat.S_ISDIR(st.st_mode):
+        manifest.skip(rel, "not a regular file or folder (link, fifo, socket or device)")
+    elif depth + 1 > limits.depth:
+        manifest.skip(rel, f"deeper than {limits.depth} folders")
+    else:
+        return _open_frame(src, out, name, rel, depth, manifest)
+    return None
+
+
+def _open_frame(src: int, out: int, name: str, rel: str, depth: int, manifest: Manifest):
+    try:
+        sub = os.open(name, _DIR_FLAGS, dir_fd=src)
+    except OSError:
+        manifest.skip(rel, "could not be opened as a folder (replaced by a link?)")
+        return None
+    try:
+        os.mkdir(name, 0o755, dir_fd=out)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        os.close(sub)
+        manifest.skip(rel, f"could not be created ({exc.strerror})")
+        return None
+    try:
+        sub_out = os.open(name, _DIR_FLAGS, dir_fd=out)
+        names = iter(sorted(os.listdir(sub)))
+    except OSError as exc:
+        os.close(sub)
+        manifest.skip(rel, f"could not be read ({exc.strerror})")
+        return None
+    return sub, sub_out, rel + "/", depth + 1, names
+
+
+def _copy_file(src: int, out: int, name: str, rel: str, st: os.stat_result, limits: CopyLimits,
+               manifest: Manifest, refuse: Refuse | None, out_name: str | None = None) -> None:
+    reason = refuse(rel, st) if refuse is not None else None
+    if reason:
+        return manifest.skip(rel, reason)
+    if limits.per_file is not None and st.st_size > limits.per_file:
+        return manifest.skip(rel, f"larger than {limits.per_file // 1024**2} MiB")
+    if manifest.bytes + st.st_size > limits.total:
+        return manifest.skip(rel, f"over the copy's size cap ({limits.total // 1024**2} MiB)")
+    if len(manifest.files) >= limits.files:
+        return manifest.skip(rel, f"over the copy's cap of {limits.files} files")
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=src)
+    except OSError:
+        return manifest.skip(rel, "could not be opened")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since the stat
+            return manifest.skip(rel, "not a regular file")
+        cap = min(limits.per_file or limits.total, limits.total - manifest.bytes)  # a file still growing
+        copied = _copy_bytes(fd, out, out_name or name, cap)
+    except OSError as exc:
+        return manifest.skip(rel, f"could not be copied ({exc.strerror})")
+    finally:
+        os.close(fd)
+    manifest.files.append(rel)
+    manifest.bytes += copied
+
+
+def _copy_bytes(fd: int, out_dir: int, name: str, cap: int) -> int:
+    total = 0
+    out = os.open(name, _NEW_FILE_FLAGS, 0o644, dir_fd=out_dir)
+    try:
+        while total < cap:
+            chunk = os.read(fd, min(_CHUNK, cap - total))
+            if not chunk:
+                break
+            while chunk:  # os.write may write less than asked
+                written = os.write(out, chunk)
+                chunk = chunk[written:]
+                total += written
+    finally:
+        os.close(out)
+    return total
+
+
 def copy_out(source: tuple[Path, tuple[str, ...]], dest: Path, max_bytes: int) -> list[str]:
     """Copy a workspace file or folder to `dest` on the host, at most `max_bytes` in total.
 
-    Returns the relative paths skipped (symlinks, devices, FIFOs, anything past
-    the cap). Raises CopyError if the source is missing or itself a symlink.
+    Returns the relative paths skipped (links, devices, FIFOs, anything past a bound of
+    `copy_tree`). Raises CopyError if the source is missing or itself a link.
     """
     workspace, parts = source
-    budget = [max_bytes]
-    skipped: list[str] = []
     fd = os.open(workspace, _DIR_FLAGS)
     try:
         for part in parts[:-1]:
@@ -150,18 +322,29 @@ def copy_out(source: tuple[Path, tuple[str, ...]], dest: Path, max_bytes: int) -
         if stat.S_ISDIR(mode):
             child = _open_dir(fd, name)
             try:
-                dest.mkdir(parents=True, exist_ok=True)
-                _copy_tree_out(child, dest, "", budget, skipped)
+                manifest = copy_tree(child, dest, CopyLimits(total=max_bytes))
             finally:
                 os.close(child)
         elif stat.S_ISREG(mode):
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            _copy_file_out(fd, name, dest, name, budget, skipped)
+            manifest = _copy_one(fd, name, dest, max_bytes)
         else:
             raise CopyError(f"/workspace/{'/'.join(parts)}: not a regular file or directory")
     finally:
         os.close(fd)
-    return skipped
+    return [item["path"] for item in manifest.skipped]
+
+
+def _copy_one(dir_fd: int, name: str, dest: Path, max_bytes: int) -> Manifest:
+    """Copy the single file `name` (in `dir_fd`) to the host path `dest`."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest()
+    out = os.open(dest.parent, _DIR_FLAGS)
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        _copy_file(dir_fd, out, name, name, st, CopyLimits(total=max_bytes), manifest, None, out_name=dest.name)
+    finally:
+        os.close(out)
+    return manifest
 
 
 def _lstat_mode(dir_fd: int, name: str) -> int:
@@ -176,44 +359,3 @@ def _open_dir(parent: int, name: str) -> int:
         return os.open(name, _DIR_FLAGS, dir_fd=parent)
     except OSError as exc:
         raise CopyError(f"{name}: not a directory in the workspace ({exc.strerror})") from None
-
-
-def _copy_tree_out(dir_fd: int, dest: Path, prefix: str, budget: list[int], skipped: list[str]) -> None:
-    for name in sorted(os.listdir(dir_fd)):
-        rel = f"{prefix}{name}"
-        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
-        if stat.S_ISDIR(mode):
-            try:
-                child = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
-            except OSError:
-                skipped.append(rel)  # swapped for a link mid-copy
-                continue
-            try:
-                (dest / name).mkdir(exist_ok=True)
-                _copy_tree_out(child, dest / name, rel + "/", budget, skipped)
-            finally:
-                os.close(child)
-        elif stat.S_ISREG(mode):
-            _copy_file_out(dir_fd, name, dest / name, rel, budget, skipped)
-        else:
-            skipped.append(rel)
-
-
-def _copy_file_out(dir_fd: int, name: str, dest: Path, rel: str, budget: list[int], skipped: list[str]) -> None:
-    try:
-        # O_NONBLOCK: a FIFO swapped in mid-copy must not hang us; fstat below rejects it.
-        src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-    except OSError:
-        skipped.append(rel)
-        return
-    try:
-        info = os.fstat(src)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > budget[0]:
-            skipped.append(rel)
-            return
-        with open(dest, "wb") as out:
-            while budget[0] > 0 and (chunk := os.read(src, min(_CHUNK, budget[0]))):
-                out.write(chunk)
-                budget[0] -= len(chunk)
-    finally:
-        os.close(src)

@@ -12,7 +12,7 @@ import time
 
 from typing import TYPE_CHECKING
 
-from worksample.errors import WorksampleError
+from worksample.errors import InfrastructureError
 from worksample.sandbox.backend import Pod
 from worksample.sandbox.layout import KERNEL_PORTS
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # jupyter_client is imported on use: `import worksample.sandb
     from jupyter_client import BlockingKernelClient
 
 
-class KernelNotReady(WorksampleError, TimeoutError):
+class KernelNotReady(InfrastructureError, TimeoutError):
     """The pod's kernel did not answer kernel_info in time (subclasses TimeoutError)."""
 
 

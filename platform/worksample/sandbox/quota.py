@@ -14,11 +14,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from worksample.errors import WorksampleError
+from worksample.errors import InfrastructureError
 from worksample.sandbox.spec import WORKLOAD_UID
 
 
-class QuotaError(WorksampleError):
+class QuotaError(InfrastructureError):
     """The workspace image could not be made or mounted."""
 
 

@@ -1,13 +1,26 @@
-"""Candidate attempts: invitations, the attempt's pod with JupyterLab, the proxy, deadlines, submission.
+"""Candidate attempts: invitations, the attempt's pod with JupyterLab, the proxy, the clock, submission.
 
 Modules, each owning one thing:
-  catalog_sync  tasks/ folders into the `tasks` table
-  invitations   invite tokens: create, resolve, revoke
+  invitations   invite tokens: create, resolve
   access        attempt cookies and the guess rate limit
-  pods          the attempt's pod: workspace, JupyterLab on a unix socket, find it again
-  attempts      start, state, extend
+  pods          the attempt's pod: workspace, JupyterLab on a unix socket, find it again, its reaper deadline
+  jupyter       JupyterLab's configuration inside the pod
+  attempts      start (by invite token), state, the pod for a running attempt
+  deadlines     the clock: start, extend, revoke, the deadline job and the sweep
   snapshot      copy a workspace out without trusting it
-  submit        submit now or at the deadline; the deadline sweep
+  submit        hand the work in (Submit, or the deadline)
   activity      what the candidate did (cells run, saves, kernel restarts)
   proxy         HTTP and websocket reverse proxy to the pod's JupyterLab
+
+The task rows come from `worksample.catalog.sync`.
 """
+
+from worksample.errors import Conflict, NotFound
+
+
+class AttemptNotFound(NotFound):
+    """No attempt (or invitation) with that id."""
+
+
+class AttemptClosed(Conflict):
+    """The attempt has ended (submitted, expired or revoked); the message says which."""

@@ -11,15 +11,15 @@ import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from worksample.config import get_settings
 from worksample.db import Attempt, Invitation, session_scope
 from worksample.db.models import AttemptStatus, utcnow
-from worksample.errors import UsageError, WorksampleError
-from worksample.workspace.catalog_sync import ensure_task
+from worksample.errors import NotFound, UsageError
+from worksample.catalog.sync import ensure_task
 
 TOKEN_BYTES = 24  # 192 bits of randomness
 DEFAULT_VALIDITY = timedelta(days=14)
@@ -60,7 +60,7 @@ class InvitationView:
     attempt_id: str | None = None
 
 
-class UnknownTask(WorksampleError):
+class UnknownTask(NotFound):
     """An invite names a task that is neither in the database nor on disk."""
 
 
@@ -91,22 +91,11 @@ def create_invitation(slug: str, name: str, email: str, created_by: str | None =
                          candidate_email=email, created_by=created_by, expires_at=utcnow() + valid_for)
         db.add(row)
         db.flush()
-        return InvitationCreated(id=row.id, token=token, url=invite_url(token))
+        made = InvitationCreated(id=row.id, token=token, url=invite_url(token))
+    from worksample.webhooks import events  # H6: webhook event, after the commit
 
-
-def revoke_invitation(invitation_id: str) -> bool:
-    """Revoke a link (an attempt already running is not stopped); False if no such invitation."""
-    with session_scope() as db:
-        row = db.get(Invitation, invitation_id)
-        if row is None:
-            return False
-        row.revoked_at = row.revoked_at or utcnow()
-        return True
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+    events.invitation_created(made.id)
+    return made
 
 
 def view_invitation(token: str) -> InvitationView:
@@ -126,13 +115,15 @@ def view_invitation(token: str) -> InvitationView:
 
 
 def _state(inv: Invitation, attempt: Attempt | None) -> InvitationState:
+    if attempt is not None and attempt.status is AttemptStatus.revoked:
+        return InvitationState.revoked  # withdrawn mid-attempt: the link no longer offers "Continue"
     if attempt is not None and attempt.status is not AttemptStatus.running:
         return InvitationState.used
     if attempt is not None:
         return InvitationState.running
     if inv.revoked_at is not None:
         return InvitationState.revoked
-    expires = _aware(inv.expires_at)
+    expires = inv.expires_at
     if expires is not None and expires <= utcnow():
         return InvitationState.expired
     return InvitationState.open

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import secrets
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -30,8 +31,9 @@ import yaml
 
 from worksample.catalog.spec import Task as TaskSpec
 from worksample.config import get_settings
-from worksample.errors import WorksampleError
+from worksample.errors import InfrastructureError
 
+log = logging.getLogger(__name__)
 LABEL_ATTEMPT = "worksample.attempt"
 JUPYTER_UID = 1000
 READY_TIMEOUT = 90.0
@@ -50,7 +52,7 @@ def extra_labels() -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs if k.strip()}
 
 
-class PodNotReady(WorksampleError):
+class PodNotReady(InfrastructureError):
     """JupyterLab in the attempt's pod did not come up."""
 
 
@@ -105,15 +107,33 @@ def read_jupyter(attempt_id: str) -> Jupyter | None:
 def ensure_pod(attempt_id: str, task: TaskSpec, deadline: datetime) -> Jupyter:
     """The attempt's JupyterLab, starting a pod for it if none is running; blocks until it answers.
 
-    Idempotent and safe to call concurrently. Raises PodNotReady, DockerUnavailable, ImageMissing.
+    The caller holds `attempt_lock(attempt_id)` (and checked under it that the attempt still runs),
+    so a revoke or a Submit cannot slip in between. Raises PodNotReady, DockerUnavailable, ImageMissing.
     """
-    with attempt_lock(attempt_id):
-        current = read_jupyter(attempt_id)
-        if current is not None and pod_running(current.pod_id) and jupyter_answers(current):
-            return current
-        if current is not None:
-            _remove_pod(current.pod_id)
-        return _start_pod(attempt_id, task, deadline)
+    current = read_jupyter(attempt_id)
+    if current is not None and pod_running(current.pod_id) and jupyter_answers(current):
+        return current
+    if current is not None:
+        _remove_pod(current.pod_id)
+    return _start_pod(attempt_id, task, deadline)
+
+
+def reap_after(deadline: datetime) -> int:
+    """When the reaper may remove the attempt's pod (unix seconds): the deadline plus POD_GRACE_S."""
+    return int(deadline.timestamp()) + POD_GRACE_S
+
+
+def set_pod_deadline(attempt_id: str, deadline: datetime) -> int:
+    """Tell the reaper the attempt's new deadline for every pod it has (labels cannot change); how many pods."""
+    from worksample.sandbox import default_backend, extend_deadline, find_pod
+
+    moved = 0
+    for info in default_backend().list_pods({LABEL_ATTEMPT: attempt_id}):
+        pod = find_pod(info.id)
+        if pod is not None:
+            extend_deadline(pod, reap_after(deadline))
+            moved += 1
+    return moved
 
 
 def pod_running(pod_id: str) -> bool:
@@ -175,12 +195,11 @@ def _pod_spec(attempt_id: str, task: TaskSpec, deadline: datetime, workspace: Pa
     profile = folder / mock.attempt_profile if mock else None
     data = folder / task.workspace.data
     log_dir = attempt_dir(attempt_id) / "mock-log"
-    remaining = (deadline - datetime.now(timezone.utc)).total_seconds()
     return PodSpec(
         command=["sh", "-c", WAIT_THEN_START],
         image=task.image,
         limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
-        timeout=max(60.0, remaining + POD_GRACE_S),
+        timeout=max(60.0, reap_after(deadline) - time.time()),
         workspace=workspace,
         data=data if data.is_dir() else None,
         ipc=True,
@@ -284,6 +303,17 @@ def _remove_pod(pod_id: str) -> None:
     from worksample.sandbox import remove
 
     remove(pod_id)
+
+
+def unmount_workspace(attempt_id: str) -> None:
+    """Unmount the attempt's workspace (its image, and so the work, is kept); a busy mount is detached lazily."""
+    from worksample.sandbox import Workspace, close_workspace
+
+    folder = attempt_dir(attempt_id)
+    try:
+        close_workspace(Workspace(folder / "workspace.img", folder / "workspace"))
+    except Exception as exc:  # best effort: the image is what keeps the work; a later mount still works
+        log.warning("attempt %s: unmount failed: %s", attempt_id, exc)
 
 
 def stop_pod(attempt_id: str) -> None:

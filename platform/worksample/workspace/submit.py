@@ -1,4 +1,4 @@
-"""Hand the work in: now (the candidate's Submit) or at the deadline (the sweep and the scheduled job).
+"""Hand the work in: now (the candidate's Submit) or at the deadline (see `deadlines`).
 
 Order matters, and each step is safe to repeat after a crash:
 1. stop the pod, so nothing more is written;
@@ -22,9 +22,8 @@ from worksample.config import get_settings
 from worksample.db import Attempt, Submission, session_scope
 from worksample.db.models import AttemptStatus, SubmissionStatus, new_id, utcnow
 from worksample.errors import DockerUnavailable, RedisUnavailable
-from worksample.workspace import activity
-from worksample.workspace.attempts import AttemptNotFound, aware, running_attempt_ids
-from worksample.workspace.pods import attempt_dir, attempt_lock, stop_pod
+from worksample.workspace import AttemptClosed, AttemptNotFound, activity
+from worksample.workspace.pods import attempt_dir, attempt_lock, stop_pod, unmount_workspace
 from worksample.workspace.snapshot import snapshot_workspace
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,8 @@ SAVE_GRACE_S = 2.0
 def submit_attempt(attempt_id: str, reason: str = "candidate") -> str:
     """Submit the attempt and return the submission id; submitting again returns the same id.
 
-    `reason` is `candidate` (Submit pressed) or `deadline`. Raises AttemptNotFound.
+    `reason` is `candidate` (Submit pressed) or `deadline`. Raises AttemptNotFound, and
+    AttemptClosed for a revoked attempt (withdrawn work is never handed in).
     """
     with attempt_lock(attempt_id):
         with session_scope() as db:
@@ -45,15 +45,20 @@ def submit_attempt(attempt_id: str, reason: str = "candidate") -> str:
             existing = db.scalar(select(Submission.id).where(Submission.attempt_id == attempt_id))
             if existing is not None:
                 return existing
-            task_id, deadline = row.invitation.task_id, aware(row.deadline)
+            if row.status is AttemptStatus.revoked:
+                raise AttemptClosed(f"attempt {attempt_id} was revoked: there is nothing to submit")
+            task_id, deadline = row.invitation.task_id, row.deadline
         _stop(attempt_id)
         submission_id = new_id()
         artifacts = _snapshot(attempt_id, submission_id, deadline)
         closed = AttemptStatus.expired if reason == "deadline" else AttemptStatus.submitted
         _record(attempt_id, submission_id, task_id, str(artifacts), closed)
-        _unmount(attempt_id)
+        unmount_workspace(attempt_id)
     activity.record(attempt_id, {"kind": "submitted", "reason": reason, "submission_id": submission_id})
     _enqueue(submission_id)
+    from worksample.webhooks import events  # H6: webhook event
+
+    events.submission_created(submission_id, reason)
     return submission_id
 
 
@@ -91,16 +96,6 @@ def _mount(image, workspace) -> None:
     open_workspace(image, workspace, image.stat().st_size)
 
 
-def _unmount(attempt_id: str) -> None:
-    from worksample.sandbox import Workspace, close_workspace
-
-    folder = attempt_dir(attempt_id)
-    try:
-        close_workspace(Workspace(folder / "workspace.img", folder / "workspace"))
-    except Exception as exc:  # a busy mount is detached lazily by close_workspace; log anything else
-        log.warning("attempt %s: unmount failed: %s", attempt_id, exc)
-
-
 def _record(attempt_id: str, submission_id: str, task_id: str, artifacts: str, closed: AttemptStatus) -> None:
     with session_scope() as db:
         db.add(Submission(id=submission_id, attempt_id=attempt_id, task_id=task_id,
@@ -112,32 +107,11 @@ def _record(attempt_id: str, submission_id: str, task_id: str, artifacts: str, c
 
 
 def _enqueue(submission_id: str) -> None:
-    from worksample.jobs.grading import enqueue_grading
+    from worksample.grading.jobs import queue_grading
 
     try:
-        enqueue_grading(submission_id)
+        queue_grading(submission_id)
     except RedisUnavailable as exc:
         log.warning("submission %s stays queued for the reconciler: %s", submission_id, exc)
     except Exception as exc:  # a Redis error mid-call: same outcome, the row is the truth
         log.warning("submission %s stays queued for the reconciler: %s: %s", submission_id, type(exc).__name__, exc)
-
-
-def expire_attempt(attempt_id: str) -> str | None:
-    """Submit the attempt if its deadline has passed and it is still running; the submission id or None."""
-    with session_scope() as db:
-        row = db.get(Attempt, attempt_id)
-        if row is None or row.status is not AttemptStatus.running or aware(row.deadline) > utcnow():
-            return None  # already handed in, or extended (a later job is scheduled)
-    return submit_attempt(attempt_id, reason="deadline")
-
-
-def expire_due_attempts() -> list[str]:
-    """Submit every running attempt whose deadline has passed (at start-up and periodically); their ids."""
-    done = []
-    for attempt_id in running_attempt_ids(due_before=utcnow()):
-        try:
-            if expire_attempt(attempt_id):
-                done.append(attempt_id)
-        except Exception:  # one broken attempt must not stop the others; the next sweep retries
-            log.exception("attempt %s: deadline submit failed", attempt_id)
-    return done

@@ -15,7 +15,7 @@ def test_deadline_is_scheduled_and_a_job_that_is_not_due_does_nothing(data_dir, 
     from worksample.db import Attempt, Invitation, Task, migrate, session_scope
     from worksample.db.models import utcnow
     from worksample.jobs import DEFAULT_QUEUE, connection
-    from worksample.jobs.deadlines import expire_attempt, schedule_deadline
+    from worksample.workspace.deadlines import expire_attempt, schedule_expiry
 
     migrate()
     deadline = utcnow() + timedelta(minutes=30)
@@ -31,12 +31,12 @@ def test_deadline_is_scheduled_and_a_job_that_is_not_due_does_nothing(data_dir, 
         db.flush()
         attempt_id = attempt.id
 
-    job_id = schedule_deadline(attempt_id, deadline)
+    job_id = schedule_expiry(attempt_id, deadline)
     registry = ScheduledJobRegistry(queue=Queue(DEFAULT_QUEUE, connection=connection()))
     assert job_id in registry.get_job_ids()
     assert abs(registry.get_scheduled_time(job_id).timestamp() - deadline.timestamp()) < 1
     extended = deadline + timedelta(minutes=10)
-    assert schedule_deadline(attempt_id, extended) != job_id  # an extension adds a later job
+    assert schedule_expiry(attempt_id, extended) != job_id  # an extension adds a later job
 
     # The earlier job fires and finds nothing due: the attempt keeps running.
     assert expire_attempt(attempt_id) is None
@@ -47,8 +47,8 @@ def test_deadline_is_scheduled_and_a_job_that_is_not_due_does_nothing(data_dir, 
 def test_no_redis_means_the_sweep_covers_it(data_dir, monkeypatch):
     from worksample.config import get_settings
     from worksample.db.models import utcnow
-    from worksample.jobs.deadlines import schedule_deadline
+    from worksample.workspace.deadlines import schedule_expiry
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     get_settings.cache_clear()
-    assert schedule_deadline("any", utcnow()) is None
+    assert schedule_expiry("any", utcnow()) is None

@@ -25,30 +25,20 @@ from worksample.workspace.attempts import (
     AttemptClosed,
     AttemptNotFound,
     InviteRefused,
-    extend_deadline,
     get_attempt,
     start_attempt,
 )
+from worksample.workspace.deadlines import extend_attempt, sweep_forever
 from worksample.workspace.invitations import InvitationState
-from worksample.workspace.submit import expire_due_attempts, submit_attempt
+from worksample.workspace.submit import submit_attempt
 
 log = logging.getLogger(__name__)
-SWEEP_EVERY_S = 5.0
-
-
-async def _sweep_forever() -> None:
-    while True:
-        try:
-            await run_in_threadpool(expire_due_attempts)
-        except Exception:  # the sweep must outlive a flaky engine or database; the next pass retries
-            log.exception("deadline sweep failed")
-        await asyncio.sleep(SWEEP_EVERY_S)
 
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI):
     """Run the deadline sweep beside the app."""
-    task = asyncio.create_task(_sweep_forever())
+    task = asyncio.create_task(sweep_forever())
     try:
         yield
     finally:
@@ -146,7 +136,8 @@ async def submit(attempt_id: str, request: Request) -> dict:
 async def extend(attempt_id: str, body: AttemptExtend, _admin: Staff = Depends(require_admin)) -> dict:
     """Move a running attempt's deadline later (before it passes)."""
     try:
-        view = await run_in_threadpool(extend_deadline, attempt_id, body.minutes)
+        await run_in_threadpool(extend_attempt, attempt_id, body.minutes)
+        view = await run_in_threadpool(get_attempt, attempt_id)
     except AttemptNotFound:
         raise HTTPException(status_code=404, detail="no such attempt") from None
     except AttemptClosed as exc:

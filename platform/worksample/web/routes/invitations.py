@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from worksample.errors import UsageError
 from worksample.web.auth import Staff, require_admin, require_staff
-from worksample.workspace.invitations import UnknownTask, create_invitation, revoke_invitation
+from worksample.workspace.deadlines import revoke_invitation
+from worksample.workspace.invitations import UnknownTask, create_invitation
 
 router = APIRouter(prefix="/api/v1/invitations", tags=["invitations"])
 
@@ -52,7 +53,5 @@ async def invite(body: InvitationCreate, staff: Staff = Depends(require_staff)) 
 
 @router.post("/{invitation_id}/revoke")
 async def revoke(invitation_id: str, _admin: Staff = Depends(require_admin)) -> dict:
-    """Revoke an invitation so its link can no longer start an attempt."""
-    if not await run_in_threadpool(revoke_invitation, invitation_id):
-        raise HTTPException(status_code=404, detail="no such invitation")
-    return {"id": invitation_id, "revoked": True}
+    """Revoke an invitation: its link stops working and a running attempt stops at once (work kept, no submission)."""
+    return await run_in_threadpool(revoke_invitation, invitation_id)  # 404 / 409 from the domain error handler

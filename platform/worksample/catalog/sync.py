@@ -1,8 +1,10 @@
-"""Seed the `tasks` table from the task folders under `tasks/` (WORKSAMPLE_TASKS_DIR).
+"""The one way a task folder becomes a `tasks` row: slug, title, path, parsed spec and one content hash.
 
-A task row is the catalog's view at import time: slug, title, a content hash of
-the whole folder as `version`, its path, and the parsed spec as JSON. Invalid
-folders are skipped (`worksample task validate` says why); nothing half-imported.
+Every path that writes the row (the catalog sync at `up`, an invite naming a
+task not imported yet, local grading and `task test`) goes through
+`sync_task`, so `Task.version` is the same hash (`task_version`) whichever ran
+last. Invalid folders are skipped by `sync_catalog` (`worksample task validate`
+says why); nothing half-imported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from worksample.catalog import TaskInvalid, list_tasks, load_task
+from worksample.catalog.loader import TaskInvalid, list_tasks, load_task
 from worksample.catalog.spec import Task as TaskSpec
 from worksample.config import get_settings
 from worksample.db import Task, session_scope
@@ -21,11 +23,13 @@ from worksample.db import Task, session_scope
 log = logging.getLogger(__name__)
 
 
-def folder_hash(folder: Path) -> str:
-    """sha256 over every file's relative path and bytes (symlinks by target), in sorted order."""
+def task_version(folder: Path) -> str:
+    """sha256 (hex) over every file's path relative to `folder` and its bytes (a symlink by its target),
+    sorted; caches left out. The task's `version`."""
+    folder = Path(folder)
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
-        if "__pycache__" in path.parts:
+        if "__pycache__" in path.parts or path.suffix == ".pyc":
             continue
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         digest.update(str(path.readlink()).encode() if path.is_symlink() else path.read_bytes())
@@ -33,29 +37,29 @@ def folder_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _upsert(spec: TaskSpec) -> str:
+def sync_task(spec: TaskSpec) -> Task:
+    """Insert or refresh the row of a loaded task; returns the row (detached, attributes loaded)."""
     folder = Path(spec.folder).resolve()
     with session_scope() as db:
         row = db.scalar(select(Task).where(Task.slug == spec.slug))
         if row is None:
             row = Task(slug=spec.slug)
             db.add(row)
-        row.title = spec.title
-        row.version = folder_hash(folder)
-        row.path = str(folder)
-        row.spec = spec.model_dump(mode="json")
+        row.title, row.path = spec.title, str(folder)
+        row.version, row.spec = task_version(folder), spec.model_dump(mode="json")
         db.flush()
-        return row.id
+        return row
+
+
+def sync_folder(folder: Path) -> Task:
+    """Load the task folder (TaskInvalid if it does not validate) and sync its row."""
+    return sync_task(load_task(folder))
 
 
 def sync_catalog(tasks_dir: Path | None = None) -> list[str]:
     """Import every valid task under `tasks_dir` (default: the settings'); return their slugs."""
     root = Path(tasks_dir or get_settings().tasks_dir)
-    slugs = []
-    for spec in list_tasks(root):
-        _upsert(spec)
-        slugs.append(spec.slug)
-    return slugs
+    return [sync_task(spec).slug for spec in list_tasks(root)]
 
 
 def ensure_task(slug: str) -> Task | None:
@@ -68,13 +72,10 @@ def ensure_task(slug: str) -> Task | None:
     if not (folder / "task.yaml").is_file():
         return None
     try:
-        spec = load_task(folder)
+        return sync_folder(folder)
     except TaskInvalid as exc:
         log.warning("task %s is invalid: %s", slug, exc)
         return None
-    _upsert(spec)
-    with session_scope() as db:
-        return db.scalar(select(Task).where(Task.slug == slug))
 
 
 def task_spec(row: Task) -> TaskSpec:

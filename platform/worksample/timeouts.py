@@ -1,0 +1,64 @@
+"""The grading timeouts, one ladder, each rung harder than the last and each derived from the task.
+
+    cell  ≤  run  <  pod kill  <  job  <  worker watchdog
+
+- cell: one notebook cell (nbclient's per-cell timeout), at most the run;
+- run: the whole notebook, the task's `grading.timeout`;
+- pod kill: the sandbox's own deadline for the grading pod (the reaper removes
+  it after this): the run, plus the hidden suite, plus starting the pod and kernel;
+- job: RQ's job timeout (RQ kills the work horse after it): the pod kill plus
+  copying out and storing the report;
+- worker watchdog: the worker's own limit for any job; fixed, the top of the ladder.
+
+`task validate` refuses a `grading.timeout` whose ladder does not fit under the
+watchdog (`ladder_problem`), so no task can give its pod longer than the queue
+gives its job.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+CELL_S = 600.0  # default per-cell limit (a cell may not take the whole run by itself)
+GRADER_S = 300.0  # the hidden suite's own limit
+POD_START_S = 120.0  # pod create, mock listening, kernel ready, copy-in
+COLLECT_S = 180.0  # copy-out, mock log, report stored
+WATCHDOG_S = 3600  # no grading job may run longer, whatever the task says
+MAX_RUN_S = int(WATCHDOG_S - COLLECT_S - POD_START_S - GRADER_S) - 1  # the longest grading.timeout that fits
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The grading timeouts of one task, in seconds, innermost first."""
+
+    cell: float
+    run: float
+    pod_kill: float
+    job: int
+    watchdog: int
+
+    def holds(self) -> bool:
+        """True if every rung is at least as long as the one inside it and the job ends before the watchdog."""
+        return 0 < self.cell <= self.run < self.pod_kill < self.job < self.watchdog
+
+
+def grading_ladder(run_s: float, cell_s: float = CELL_S) -> Ladder:
+    """The ladder for a grading run of `run_s` seconds (the task's grading.timeout)."""
+    run = float(run_s)
+    pod_kill = run + GRADER_S + POD_START_S
+    return Ladder(cell=min(float(cell_s), run), run=run, pod_kill=pod_kill, job=math.ceil(pod_kill + COLLECT_S),
+                  watchdog=WATCHDOG_S)
+
+
+def ladder_problem(run_s: float) -> str | None:
+    """Why a grading.timeout of `run_s` seconds cannot be held by the ladder, or None."""
+    ladder = grading_ladder(run_s)
+    if ladder.holds():
+        return None
+    return (f"{run_s:.0f}s is too long: with the suite ({GRADER_S:.0f}s), pod start ({POD_START_S:.0f}s) and "
+            f"collection ({COLLECT_S:.0f}s) the job would need {ladder.job}s, which does not fit under the worker "
+            f"watchdog's {WATCHDOG_S}s; at most {MAX_RUN_S // 60:.0f}m")
+
+
+DEFAULT_JOB_S = grading_ladder(MAX_RUN_S).job  # for a job whose task is unknown: enough for any valid task

@@ -1,0 +1,207 @@
+"""The attempt clock, in one place: start it, extend it, revoke the attempt, and expire it at the deadline.
+
+The database is the source of truth: `started_at` and `deadline` are written
+once at Start (an extension moves `deadline`), so nothing that happens to pods,
+processes or the browser stops the clock. Three things act on the deadline:
+
+- a job scheduled in RQ for the deadline itself (by dotted path, run by the
+  worker's scheduler), replaced when the deadline moves; one that fires early
+  finds nothing due;
+- the sweep (`expire_due_attempts`, run by the API every few seconds and at
+  start-up), so a deadline that passed while Redis or every process was down
+  is handled when they return;
+- the reaper, which removes a pod past its own deadline. Docker labels cannot
+  change after creation, so an extension writes the pod's new deadline into the
+  pod's host dir (the sandbox reads it before the label): an extended attempt's
+  pod is never reaped early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from worksample.db import Attempt, Invitation, session_scope
+from worksample.db.models import AttemptStatus, utcnow
+from worksample.errors import InfrastructureError, RedisUnavailable, UsageError
+from worksample.workspace import AttemptClosed, AttemptNotFound, activity
+from worksample.workspace.access import attempt_api_key
+from worksample.workspace.pods import attempt_lock, set_pod_deadline, stop_pod, unmount_workspace, workspace_path
+from worksample.workspace.submit import submit_attempt
+
+log = logging.getLogger(__name__)
+
+MAX_EXTENSION_MIN = 240
+SWEEP_EVERY_S = 5.0
+EXPIRE_JOB = "worksample.workspace.deadlines.expire_attempt"
+EXPIRE_JOB_TIMEOUT = 600  # a snapshot of a full workspace, with room to spare
+
+
+def start_clock(invitation_id: str, time_limit_s: int) -> tuple[str, bool]:
+    """Create the attempt of an invitation, its clock starting now; (attempt id, True if this call created it).
+
+    One attempt per invitation: a concurrent Start gets the same attempt.
+    """
+    now = utcnow()
+    try:
+        with session_scope() as db:
+            row = Attempt(invitation_id=invitation_id, status=AttemptStatus.running, started_at=now,
+                          deadline=now + timedelta(seconds=time_limit_s), activity=[])
+            db.add(row)
+            db.flush()
+            row.api_key_hash = hashlib.sha256(attempt_api_key(row.id).encode()).hexdigest()
+            row.workspace_path = str(workspace_path(row.id))
+            attempt_id, deadline = row.id, row.deadline
+    except IntegrityError:  # a concurrent Start won the race
+        with session_scope() as db:
+            return db.scalar(select(Attempt.id).where(Attempt.invitation_id == invitation_id)), False
+    activity.record(attempt_id, {"kind": "started"})
+    from worksample.webhooks import events  # H6: webhook event
+
+    events.attempt_started(attempt_id)
+    schedule_expiry(attempt_id, deadline)
+    return attempt_id, True
+
+
+def schedule_expiry(attempt_id: str, deadline: datetime) -> str | None:
+    """Schedule `expire_attempt(attempt_id)` in RQ at `deadline`; the job id, or None if Redis is down."""
+    from worksample.jobs import schedule_at
+
+    try:
+        return schedule_at(deadline, EXPIRE_JOB, attempt_id, timeout=EXPIRE_JOB_TIMEOUT,
+                           job_id=f"deadline-{attempt_id}-{int(deadline.timestamp())}")
+    except RedisUnavailable as exc:
+        log.warning("attempt %s: deadline not scheduled in Redis (%s); the sweep will submit it", attempt_id, exc)
+        return None
+
+
+def _closed_reason(row: Attempt) -> str | None:
+    """Why the attempt can no longer be changed, or None while its clock runs."""
+    if row.status is not AttemptStatus.running:
+        return f"attempt {row.id} has already ended ({row.status.value})"
+    if row.deadline <= utcnow():
+        return f"attempt {row.id} has already ended (its deadline passed at {row.deadline.isoformat()})"
+    return None
+
+
+def extend_attempt(attempt_id: str, minutes: int) -> datetime:
+    """Move a running attempt's deadline `minutes` later, in the database and for its pod; the new deadline.
+
+    Raises UsageError (minutes out of range), AttemptNotFound, AttemptClosed (ended: 409 with the reason).
+    """
+    if not 1 <= minutes <= MAX_EXTENSION_MIN:
+        raise UsageError(f"minutes: {minutes} must be between 1 and {MAX_EXTENSION_MIN}")
+    with attempt_lock(attempt_id):  # a pod started meanwhile gets the new deadline too
+        with session_scope() as db:
+            row = db.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+            if row is None:
+                raise AttemptNotFound(f"no attempt {attempt_id}")
+            reason = _closed_reason(row)
+            if reason:
+                raise AttemptClosed(f"{reason}: it cannot be extended")
+            row.deadline = row.deadline + timedelta(minutes=minutes)
+            deadline = row.deadline
+        _move_pod_deadline(attempt_id, deadline)
+    activity.record(attempt_id, {"kind": "deadline_extended", "minutes": minutes})
+    schedule_expiry(attempt_id, deadline)
+    return deadline
+
+
+def _move_pod_deadline(attempt_id: str, deadline: datetime) -> None:
+    try:
+        set_pod_deadline(attempt_id, deadline)
+    except InfrastructureError as exc:
+        # The database moved; the pod (if any) cannot be reached now. A pod started later reads the
+        # new deadline from the database, and the reaper cannot run without the engine either.
+        log.warning("attempt %s: pod deadline not moved (%s)", attempt_id, exc)
+
+
+def revoke_invitation(invitation_id: str) -> dict:
+    """Withdraw an invitation; a running attempt stops at once (pod removed, workspace kept, no submission).
+
+    Returns `{"id", "revoked": True, "attempt_id", "attempt_status"}`. Revoking twice is harmless.
+    Raises AttemptNotFound (no such invitation), AttemptClosed (its attempt already ended: 409).
+    """
+    with session_scope() as db:
+        inv = db.get(Invitation, invitation_id)
+        if inv is None:
+            raise AttemptNotFound(f"no invitation {invitation_id}")
+        attempt_id = db.scalar(select(Attempt.id).where(Attempt.invitation_id == invitation_id))
+        if attempt_id is None:
+            inv.revoked_at = inv.revoked_at or utcnow()
+            return {"id": invitation_id, "revoked": True, "attempt_id": None, "attempt_status": None}
+    status = revoke_attempt(attempt_id)
+    with session_scope() as db:
+        inv = db.get(Invitation, invitation_id)
+        inv.revoked_at = inv.revoked_at or utcnow()
+    return {"id": invitation_id, "revoked": True, "attempt_id": attempt_id, "attempt_status": status.value}
+
+
+def revoke_attempt(attempt_id: str) -> AttemptStatus:
+    """Stop a running attempt now: marked revoked, pod removed, workspace unmounted but kept; no submission.
+
+    Returns the attempt's status (`revoked`). Raises AttemptNotFound, AttemptClosed if it had already
+    ended otherwise (submitted or expired).
+    """
+    with attempt_lock(attempt_id):  # no Submit, Start or extension runs meanwhile
+        with session_scope() as db:
+            row = db.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+            if row is None:
+                raise AttemptNotFound(f"no attempt {attempt_id}")
+            if row.status is AttemptStatus.revoked:
+                return row.status
+            if row.status is not AttemptStatus.running:
+                raise AttemptClosed(f"attempt {attempt_id} has already ended ({row.status.value}): it cannot be revoked")
+            row.status = AttemptStatus.revoked  # the proxy and Start refuse from this commit on
+            row.pod_id = None
+        stop_pod(attempt_id)
+        unmount_workspace(attempt_id)
+    activity.record(attempt_id, {"kind": "revoked"})
+    return AttemptStatus.revoked
+
+
+def expire_attempt(attempt_id: str) -> str | None:
+    """Job body: submit the attempt if its deadline has passed and it still runs; the submission id or None."""
+    with session_scope() as db:
+        row = db.get(Attempt, attempt_id)
+        if row is None or row.status is not AttemptStatus.running or row.deadline > utcnow():
+            return None  # handed in, revoked, or extended (a later job is scheduled)
+    return submit_attempt(attempt_id, reason="deadline")
+
+
+def running_attempt_ids(due_before: datetime | None = None) -> list[str]:
+    """Ids of running attempts, only those whose deadline is at or before `due_before` when given."""
+    with session_scope() as db:
+        query = select(Attempt.id).where(Attempt.status == AttemptStatus.running)
+        if due_before is not None:
+            query = query.where(Attempt.deadline <= due_before)
+        return list(db.scalars(query))
+
+
+def expire_due_attempts() -> list[str]:
+    """Submit every running attempt whose deadline has passed; their ids. One failure does not stop the rest."""
+    done = []
+    for attempt_id in running_attempt_ids(due_before=utcnow()):
+        try:
+            if expire_attempt(attempt_id):
+                done.append(attempt_id)
+        except Exception:  # one broken attempt must not stop the others; the next sweep retries
+            log.exception("attempt %s: deadline submit failed", attempt_id)
+    return done
+
+
+async def sweep_forever(every: float = SWEEP_EVERY_S) -> None:
+    """Run `expire_due_attempts` now and every `every` seconds, in a thread, until cancelled (the API's lifespan)."""
+    from starlette.concurrency import run_in_threadpool
+
+    while True:
+        try:
+            await run_in_threadpool(expire_due_attempts)
+        except Exception:  # the sweep must outlive a flaky engine or database; the next pass retries
+            log.exception("deadline sweep failed")
+        await asyncio.sleep(every)
