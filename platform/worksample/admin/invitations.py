@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -119,17 +120,24 @@ def list_rows(viewer, slug: str | None = None):
     return rows, extras
 
 
-def catalog_slugs() -> set[str]:
-    """Slugs an invitation may name: the tasks in the database and the valid folders of the catalog."""
+_synced_at = 0.0
+CATALOG_SYNC_S = 30.0  # hashing every task folder on each page view would be wasteful
+
+
+def catalog_slugs(force: bool = False) -> set[str]:
+    """Slugs an invitation may name: the catalog's valid folders (synced into the database at most every
+    CATALOG_SYNC_S, so pages list tasks never invited to yet) and the tasks already in the database."""
+    global _synced_at
     from worksample.catalog.sync import sync_catalog
 
-    try:
-        on_disk = set(sync_catalog())
-    except Exception as exc:  # an unreadable catalog dir: the database rows still count
-        log.warning("catalog not readable: %s", exc)
-        on_disk = set()
+    if force or time.monotonic() - _synced_at > CATALOG_SYNC_S:
+        try:
+            sync_catalog()
+            _synced_at = time.monotonic()
+        except Exception as exc:  # an unreadable catalog dir: the database rows still count
+            log.warning("catalog not readable: %s", exc)
     with session_scope() as db:
-        return on_disk | set(db.scalars(select(Task.slug)))
+        return set(db.scalars(select(Task.slug)))
 
 
 def _live_pairs(db) -> set[tuple[str, str]]:
@@ -149,7 +157,7 @@ def create_bulk(data: bytes, default_task: str | None, days: int, staff) -> list
     from worksample.catalog.sync import ensure_task
     from worksample.workspace.invitations import hash_invite, invite_url
 
-    known = catalog_slugs()
+    known = catalog_slugs(force=True)
     with session_scope() as db:
         live = _live_pairs(db)
     rows, problems = parse_invitation_csv(data, known, default_task or None, live)

@@ -36,6 +36,9 @@ def _calibrations(slugs: list[str]) -> dict:
 
 
 def _tasks_context() -> dict:
+    from worksample.admin.invitations import catalog_slugs
+
+    catalog_slugs()  # the catalog's folders, synced into the database (at most every 30 s)
     figures = task_figures()
     return {"tasks": figures, "calibrations": _calibrations([t.slug for t in figures])}
 

@@ -110,6 +110,7 @@ def _page_context(staff: Staff, task: str | None) -> dict:
     from worksample.review.rows import load_tasks
     from worksample.db import session_scope
 
+    service.catalog_slugs()  # tasks never invited to yet are listed too
     rows, extras = service.list_rows(_viewer(staff), task)
     with session_scope() as db:
         tasks = load_tasks(db)
