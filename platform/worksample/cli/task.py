@@ -1,10 +1,11 @@
-"""`worksample task` commands: validate, list, schema, new."""
+"""`worksample task` commands: validate, list, schema, new, test (calibration: worksample.grading.calibration)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -71,7 +72,31 @@ def new(
     typer.echo(f"then run: worksample task validate {folder}")
 
 
-# `task test` belongs to grading (it grades the reference and baselines through the pipeline).
-from worksample.cli.grading import task_test as _task_test  # noqa: E402
+@app.command("test")
+def test(
+    path: Path = typer.Argument(..., help="task folder"),
+    seeds: int = typer.Option(1, "--seeds", min=1, max=20, help="grade every candidate under mock seeds 0..N-1"),
+    record: bool = typer.Option(False, "--record", help="store the result for the /tasks page"),
+    workers: int = typer.Option(2, "--workers", min=1, max=16, help="gradings run at once"),
+    only: Optional[list[str]] = typer.Option(None, "--only", help="grade the reference and only these baselines"),
+) -> None:
+    """Grade solution/ and every baselines/* under N seeds through the real pipeline; print a table with margins.
 
-app.command("test")(_task_test)
+    Exit 1 unless the reference passes under every seed and every baseline is
+    not passed under every seed, fails the checks its baseline.yaml names and
+    scores below the reference.
+    """
+    from worksample.grading import calibration, local
+
+    folder = local.task_folder(str(path))
+    typer.echo(f"grading {len(local.candidates(folder))} candidates x {seeds} seed(s), {workers} at a time …", err=True)
+    cal = calibration.calibrate(folder, seeds=seeds, workers=workers, only=only)
+    typer.echo(calibration.format_table(cal))
+    for problem in cal.problems:
+        typer.echo(f"FAIL {problem}")
+    if record:
+        typer.echo(f"recorded calibration {calibration.record(cal)}", err=True)
+    typer.echo(f"{len(cal.graded)} gradings in {cal.duration_s:.0f}s", err=True)
+    if cal.problems:
+        sys.exit(1)
+    typer.echo("OK: the reference passes under every seed; every baseline is not passed and fails the checks it names")

@@ -329,3 +329,25 @@ class Decision(Base):
 
     decider: Mapped[User | None] = relationship()
 # --- end H4 ---
+
+
+# --- Task calibrations (H5 validity, DESIGN §13): `worksample task test --record` ---------------------------
+# Written by worksample.grading.calibration; read by the /tasks page (latest_calibrations). Migration h5_calibrations.
+
+
+class Calibration(Base):
+    """One `task test` run: the reference and every baseline graded under N seeds, with the verdict."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    task_slug: Mapped[str] = mapped_column(String(100), index=True)
+    task_version: Mapped[str] = mapped_column(String(64), default="")
+    seeds: Mapped[int] = mapped_column(Integer, default=1)
+    ok: Mapped[bool] = mapped_column(Boolean)  # reference passed under every seed, every baseline failed as named
+    pass_threshold: Mapped[float] = mapped_column(Float)
+    results: Mapped[list] = mapped_column(JSON)  # [{candidate, seed, score, max_score, passed, margin, gates_failed, ...}]
+    problems: Mapped[list] = mapped_column(JSON)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+# --- end H5 ---

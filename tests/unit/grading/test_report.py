@@ -71,3 +71,38 @@ def test_notebook_html_escapes_candidate_content_and_keeps_images_as_data():
     assert "<script>" not in page and "<iframe" not in page and "<b>boom" not in page
     assert "&lt;script&gt;" in page and "&lt;b&gt;boom" in page
     assert 'src="data:image/png;base64,' in page
+
+
+def test_a_failed_gate_means_not_passed_whatever_the_points_and_comes_first(tmp_path):
+    run = tmp_path / "run"
+    (run / "mock").mkdir(parents=True)
+    (tmp_path / "grader").mkdir()
+    checks = [{"id": "accuracy", "status": "pass", "points": 90, "max_points": 90},
+              {"id": "pii", "status": "fail", "points": 0, "max_points": 10, "gate": True, "message": "leaked"},
+              {"id": "budget", "status": "pass", "points": 0, "max_points": 0, "gate": True}]
+    body = build_report(submission_id="s", task={"slug": "t", "grading": {"pass_threshold": 70}}, task_dir=tmp_path,
+                        result={"checks": checks}, run={"status": "completed"}, run_dir=run)
+    assert body["score"] == 90 and body["passed"] is False
+    assert body["gates_failed"] == ["pii"]
+    assert [c["id"] for c in body["checks"]] == ["pii", "accuracy", "budget"]
+    assert body["checks"][0]["gate"] is True and body["checks"][1]["gate"] is False
+    checks[1]["status"] = "pass"
+    body = build_report(submission_id="s", task={"slug": "t", "grading": {"pass_threshold": 70}}, task_dir=tmp_path,
+                        result={"checks": checks}, run={"status": "completed"}, run_dir=run)
+    assert body["passed"] is True and body["gates_failed"] == []
+
+
+def test_calibration_judge_wants_every_seed_right_and_prints_margins():
+    from worksample.grading import calibration
+
+    def graded(name, seed, score, checks):
+        return calibration.Graded(name, seed, score, 100, score >= 70, 70, checks, [], "completed", 60.0, 0.01)
+
+    cands = [local.Candidate("solution", None, []), local.Candidate("weak", None, ["a"])]
+    cal = calibration.Calibration("t", "v", [0, 1], cands, graded=[
+        graded("solution", 0, 95, {"a": "pass"}), graded("solution", 1, 92, {"a": "pass"}),
+        graded("weak", 0, 40, {"a": "fail"}), graded("weak", 1, 72, {"a": "pass"})])
+    assert calibration.judge(cal) == ["weak: passed under seed 1 (72/100)",
+                                      "weak: check a passed under seed 1 but baseline.yaml expects it to fail"]
+    table = calibration.format_table(cal)
+    assert "+22.0%" in table and "-2.0%" in table  # worst seed: reference 92 vs 70, weak 72 vs 70
