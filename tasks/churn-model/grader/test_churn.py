@@ -1,0 +1,247 @@
+"""Hidden checks of churn-model: the deliverable, ranking and calibration on a later month, the leak, the notebook.
+
+The notebook is run on a month later than any the candidate saw
+(holdout/score.csv, 2026-03), with the history up to the month before. There
+the leak column `winback_offer_date` is a random mailing, and the drifting
+`avg_session_minutes` has drifted further.
+
+Scoring (DESIGN §13):
+- gate: a valid probability for every scored customer, nothing else;
+- PR-AUC on a curve from the naive ranking (fewest logins first: no points) to
+  the reference's level (full points), both measured by tools/calibrate.py;
+- calibration: expected/observed churn and ECE; judged only for predictions
+  that rank at all (a constant base rate is "calibrated" and worthless);
+- the leak: predictions must not tell apart the customers who got the random
+  win-back mailing;
+- reproducibility: every source of randomness in the code is seeded (a static
+  check of the executed notebook: the runner executes it once);
+- training time, and a model card that states an out-of-time split and a
+  metric fit for a rare event (light checks; reviewers read the card).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from worksample_grader.evidence import require
+from worksample_grader.scoring import curve, falling
+
+PR_AUC_MIN_FRACTION = 0.25  # below a quarter of the way from the naive ranking to the reference: fail
+ECE_FULL, ECE_ZERO = 0.012, 0.025  # the reference's ECE is about 0.007; a miscalibrated model is at 0.03+
+RATIO_LIMITS = (0.75, 1.33)  # mean predicted churn / observed churn
+LEAK_AUC_MARGIN = 0.10  # |AUC - 0.5| at telling mailed customers from the rest; chance is about ±0.03
+TIME_BUDGET_S = 300.0
+ECE_BINS = 10
+
+
+def average_precision(truth: list[int], scores: list[float]) -> float:
+    """PR-AUC as average precision (sklearn's definition: precision at each distinct score, weighted by recall gained)."""
+    positives = sum(truth)
+    if not positives:
+        return 0.0
+    pairs = sorted(zip(scores, truth), key=lambda p: -p[0])
+    ap, tp, seen, i = 0.0, 0, 0, 0
+    while i < len(pairs):
+        j, gained = i, 0
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:  # ties share one threshold
+            gained += pairs[j][1]
+            j += 1
+        tp, seen = tp + gained, seen + (j - i)
+        ap += (gained / positives) * (tp / seen)
+        i = j
+    return ap
+
+
+def roc_auc(flags: list[int], scores: list[float]) -> float:
+    """ROC AUC of `scores` at separating flags 1 from 0 (Mann-Whitney with average ranks for ties)."""
+    order = sorted(range(len(scores)), key=lambda k: scores[k])
+    ranks = [0.0] * len(scores)
+    i = 0
+    while i < len(order):
+        j = i
+        while j < len(order) and scores[order[j]] == scores[order[i]]:
+            j += 1
+        for k in order[i:j]:
+            ranks[k] = (i + j + 1) / 2
+        i = j
+    n1 = sum(flags)
+    n0 = len(flags) - n1
+    if not n1 or not n0:
+        return 0.5
+    return (sum(r for r, f in zip(ranks, flags) if f) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def expected_calibration_error(truth: list[int], scores: list[float], bins: int = ECE_BINS) -> float:
+    """Mean |predicted − observed| over `bins` equal-count bins of the predictions, weighted by size."""
+    pairs = sorted(zip(scores, truth), key=lambda p: p[0])
+    n, total = len(pairs), 0.0
+    for b in range(bins):
+        chunk = pairs[b * n // bins:(b + 1) * n // bins]
+        if chunk:
+            total += abs(sum(p for p, _ in chunk) - sum(t for _, t in chunk))
+    return total / n if n else 0.0
+
+
+def _complete(predictions, labels) -> tuple[list[int], list[float]]:
+    """(labels, predictions) over every scored customer; "no evidence" if any prediction is missing."""
+    require(predictions.by_customer and set(labels) <= set(predictions.by_customer),
+            f"{len(set(labels) - set(predictions.by_customer))} of {len(labels)} customers have no valid prediction")
+    ids = sorted(labels)
+    return [labels[i] for i in ids], [predictions.by_customer[i] for i in ids]
+
+
+def _pr_fraction(truth, scores, calibration) -> tuple[float, str]:
+    floor, full = float(calibration["naive"]["pr_auc"]), float(calibration["reference"]["pr_auc"])
+    value = average_precision(truth, scores)
+    message = (f"PR-AUC {value:.3f} on the later month (naive ranking {floor:.3f} → 0 points, "
+               f"reference {full:.3f} → full; churn rate {sum(truth) / len(truth):.3f})")
+    return curve(value, floor, full), message
+
+
+@pytest.mark.gate
+@pytest.mark.points(10)
+def test_predictions_complete(predictions, score_rows):
+    """outputs/predictions.csv has one probability in [0, 1] for every customer in score.csv (a gate)"""
+    assert score_rows, "the hidden score month is empty (task authoring error)"
+    assert not predictions.problems, "; ".join(predictions.problems)
+
+
+@pytest.mark.points(35)
+def test_pr_auc(predictions, labels, calibration, check):
+    """Ranking quality on the later month: PR-AUC, on a curve from the naive ranking to the reference"""
+    truth, scores = _complete(predictions, labels)
+    fraction, message = _pr_fraction(truth, scores, calibration)
+    assert fraction >= PR_AUC_MIN_FRACTION, f"{message}: little better than ranking by fewest logins"
+    check.scale(fraction, message)
+
+
+@pytest.mark.points(20)
+def test_calibration(predictions, labels, calibration, check):
+    """The probabilities mean what they say on the later month: expected/observed churn and ECE"""
+    truth, scores = _complete(predictions, labels)
+    fraction, pr_message = _pr_fraction(truth, scores, calibration)
+    require(fraction >= PR_AUC_MIN_FRACTION, f"the predictions hardly rank ({pr_message}); calibration of "
+                                             "probabilities that separate nobody says nothing")
+    ratio = (sum(scores) / len(scores)) / (sum(truth) / len(truth))
+    ece = expected_calibration_error(truth, scores)
+    message = f"mean predicted / observed churn {ratio:.2f}, ECE {ece:.4f} ({ECE_BINS} equal-count bins)"
+    assert RATIO_LIMITS[0] <= ratio <= RATIO_LIMITS[1], f"{message}: the overall churn level is off"
+    assert ece < ECE_ZERO, f"{message}: above {ECE_ZERO}"
+    check.scale(falling(ece, ECE_FULL, ECE_ZERO), message)
+
+
+@pytest.mark.points(15)
+def test_leak_not_used(predictions, score_rows, labels):
+    """Predictions do not follow `winback_offer_date`, which is filled only after a churn in the training data"""
+    _, scores = _complete(predictions, labels)
+    require(len(set(scores)) >= 10, f"{len(set(scores))} distinct probabilities: nothing shows what they depend on")
+    ids = sorted(labels)
+    mailed = [int(bool(str(score_rows[i].get("winback_offer_date") or "").strip())) for i in ids]
+    assert 0 < sum(mailed) < len(mailed), "no customer of the score month was mailed (task authoring error)"
+    auc = roc_auc(mailed, scores)
+    mean = lambda flag: sum(s for s, m in zip(scores, mailed) if m == flag) / max(1, mailed.count(flag))  # noqa: E731
+    message = (f"AUC {auc:.3f} at telling the {sum(mailed)} customers with a win-back date from the rest "
+               f"(mean probability {mean(1):.3f} vs {mean(0):.3f}); chance is 0.5")
+    assert abs(auc - 0.5) <= LEAK_AUC_MARGIN, f"{message}: the model relies on the leak"
+
+
+# Calls whose result depends on a random state unless one is given; the keyword that pins it.
+SEEDED_CALLS = {name: "random_state" for name in (
+    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "GradientBoostingClassifier",
+    "HistGradientBoostingClassifier", "DecisionTreeClassifier", "SGDClassifier", "MLPClassifier",
+    "BaggingClassifier", "AdaBoostClassifier", "train_test_split", "ShuffleSplit", "StratifiedShuffleSplit",
+    "GroupShuffleSplit", "RandomizedSearchCV", "permutation_importance", "IsolationForest", "KMeans",
+    "LogisticRegression", "LinearSVC", "CalibratedClassifierCV", "XGBClassifier", "LGBMClassifier", "sample",
+    "KFold", "StratifiedKFold", "StratifiedGroupKFold")}
+SEEDED_CALLS.update(default_rng="seed", RandomState="seed")
+GLOBAL_SEEDS = ("seed",)  # np.random.seed(…) / random.seed(…): unseeded sklearn estimators then repeat too
+
+
+def _code(notebook) -> str:
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+
+
+def unseeded_calls(source: str) -> tuple[list[str], bool]:
+    """(names of random calls without a seed, whether a global seed is set) in notebook code."""
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]  # magics are not Python
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return ["<code that does not parse>"], False
+    missing, global_seed = [], False
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in GLOBAL_SEEDS and isinstance(func, ast.Attribute) and node.args:
+            global_seed = True
+            continue
+        keyword = SEEDED_CALLS.get(name)
+        if keyword is None:
+            continue
+        given = {k.arg: k.value for k in node.keywords}
+        value = given.get(keyword)
+        positional = name in ("default_rng", "RandomState") and node.args
+        if not positional and (value is None or (isinstance(value, ast.Constant) and value.value is None)):
+            if name in ("KFold", "StratifiedKFold", "StratifiedGroupKFold") and not _shuffles(given):
+                continue  # without shuffle the folds are fixed
+            missing.append(name)
+    return missing, global_seed
+
+
+def _shuffles(given: dict) -> bool:
+    value = given.get("shuffle")
+    return value is not None and not (isinstance(value, ast.Constant) and value.value is False)
+
+
+@pytest.mark.points(5)
+def test_reproducible(notebook):
+    """Every source of randomness in the notebook is seeded, so a rerun gives the same predictions"""
+    source = _code(notebook)
+    require(source.strip(), "the notebook has no code")
+    missing, global_seed = unseeded_calls(source)
+    if global_seed:
+        missing = [m for m in missing if m not in ("default_rng", "RandomState")]
+    assert not missing, f"no seed given to: {', '.join(sorted(set(missing)))}"
+
+
+@pytest.mark.points(5)
+def test_training_time(run):
+    """The notebook runs top to bottom within the five-minute budget on one CPU"""
+    status, duration = run.get("status"), float(run.get("duration_s") or 0)
+    assert status == "completed", f"the run did not complete ({status}): {'; '.join(run.get('errors') or [])[:300]}"
+    assert duration <= TIME_BUDGET_S, f"the run took {duration:.0f}s, over the {TIME_BUDGET_S:.0f}s budget"
+
+
+def _card(notebook) -> str:
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown" and "TODO" not in c.source)
+
+
+SPLIT_WORDS = re.compile(r"\bsplit|validat|hold.?out|back.?test", re.IGNORECASE)
+TIME_WORDS = re.compile(r"out.of.time|time.based|temporal|chronolog|by month|(last|later|latest|recent|final) "
+                        r"(\w+ )?months?|months? (\w+ )?(later|after)|earlier months|forward|rolling", re.IGNORECASE)
+METRIC_WORDS = re.compile(r"pr.?auc|average precision|precision.recall|auprc|recall ?@|precision ?@|\blift\b|"
+                          r"brier|log.?loss|calibrat", re.IGNORECASE)
+
+
+@pytest.mark.points(5)
+def test_model_card_split(notebook):
+    """The model card says how the model was validated: an out-of-time split"""
+    card = _card(notebook)
+    require(card.strip(), "the notebook has no markdown beyond TODOs")
+    stated = [p for p in re.split(r"\n\s*\n|\n\s*[-*] ", card) if SPLIT_WORDS.search(p) and TIME_WORDS.search(p)]
+    assert stated, "the model card does not state an out-of-time (by month) validation split"
+
+
+@pytest.mark.points(5)
+def test_model_card_metric(notebook):
+    """The model card names a metric fit for a rare event (PR-AUC, Brier, …), not accuracy alone"""
+    card = _card(notebook)
+    require(card.strip(), "the notebook has no markdown beyond TODOs")
+    found = METRIC_WORDS.search(card)
+    assert found, "the model card names no ranking or calibration metric fit for rare churn (accuracy alone misleads)"
+
