@@ -117,12 +117,19 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
-def notebook_html(nb: dict) -> str:
-    """The executed notebook as a self-contained HTML document with every candidate string escaped."""
+def notebook_html(nb: dict, markdown=None) -> str:
+    """The executed notebook as a self-contained HTML document with every candidate string escaped.
+
+    `markdown`, when given, turns a Markdown cell's source into *sanitised* HTML (the review page passes
+    review.markdown.render_markdown); without it Markdown cells are shown as escaped text.
+    """
     cells = []
     for cell in (nb.get("cells") or [])[:2000]:
         kind = cell.get("cell_type")
-        if kind == "markdown":
+        if kind == "markdown" and markdown is not None:
+            source = cell.get("source")
+            cells.append(f'<div class="md">{markdown("".join(source) if isinstance(source, list) else str(source or ""))}</div>')
+        elif kind == "markdown":
             cells.append(f'<div class="md"><pre>{_text(cell.get("source"))}</pre></div>')
         elif kind == "code":
             count = cell.get("execution_count")
@@ -131,7 +138,8 @@ def notebook_html(nb: dict) -> str:
                          f'<pre class="src">{_text(cell.get("source"))}</pre><div class="outs">{outs}</div></div>')
     style = ("body{font:13px/1.4 system-ui,sans-serif;margin:8px;color:#222}pre{white-space:pre-wrap;"
              "word-break:break-word;margin:2px 0}.src{background:#f6f8fa;padding:6px;border-left:3px solid #1565c0}"
-             ".md pre{font-family:inherit}.error{background:#fdecea}.stderr{background:#fff8e1}.count{color:#888;"
+             ".md pre{font-family:inherit}.md table{border-collapse:collapse}.md td,.md th{border:1px solid #ddd;padding:2px 6px}"
+             ".md code{background:#f6f8fa;padding:0 2px}.error{background:#fdecea}.stderr{background:#fff8e1}.count{color:#888;"
              "font-size:11px}.code,.md{margin:10px 0}img{max-width:100%}.muted{color:#888}")
     return (f'<!doctype html><html><head><meta charset="utf-8"><style>{style}</style></head>'
             f'<body>{"".join(cells) or "<p class=muted>No notebook was recorded.</p>"}</body></html>')

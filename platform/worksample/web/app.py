@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from worksample import __version__
+from worksample.errors import DomainError, domain_error_response
 from worksample.health import health
 from worksample.web import deps
 from worksample.web.routes import routers
@@ -16,6 +17,7 @@ def create_app() -> FastAPI:
     """Build the app. Route handlers stay short and never block the event loop."""
     app = FastAPI(title="worksample", version=__version__)
     deps.install(app)
+    app.add_exception_handler(DomainError, domain_error_response)  # NotFound 404, Conflict 409, Invalid 422
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

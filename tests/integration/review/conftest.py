@@ -5,4 +5,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from review_harness import app, browser, db  # noqa: E402,F401
+from review_harness import app, browser, db, team  # noqa: E402,F401

@@ -14,10 +14,14 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def db(data_dir: Path) -> Path:
-    """A migrated SQLite database in the test's data dir."""
+def db(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A migrated database in the test's data dir; argon2id with small parameters (the tests make many users)."""
+    from argon2 import PasswordHasher
+
+    from worksample import accounts
     from worksample.db import migrate
 
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     migrate()
     return data_dir
 
@@ -68,3 +72,35 @@ def browser(app):
     yield factory
     for client in made:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def team(db):
+    """A task with a rubric, three graded candidates, one submitted, one invited; an admin and two reviewers.
+
+    Returns a dict: task slug, `subs` (submission ids of the graded ones), `seeded`, user ids, `names`.
+    """
+    from worksample.review import synthetic
+
+    task_id = synthetic.add_task("triage", "Support ticket triage")
+    names = ["Ada Lovelace", "<script>alert('x')</script>", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"]
+    stages = ["graded", "graded", "graded", "submitted", "invited"]
+    seeded = [synthetic.add_candidate(task_id, "triage", n, f"c{i}@example.com", stage=s, seed=i)
+              for i, (n, s) in enumerate(zip(names, stages))]
+    users = {"admin": make_user("admin@example.com", "admin", "Ann Admin"),
+             "rita": make_user("rita@example.com", "reviewer", "Rita"),
+             "rob": make_user("rob@example.com", "reviewer", "Rob")}
+    return {"slug": "triage", "task_id": task_id, "seeded": seeded, "names": names, "users": users,
+            "subs": [s.submission_id for s in seeded[:3]]}
+
+
+def logged_in(browser, who: str):
+    """A test client logged in as `who` (admin, rita, rob of the `team` fixture), with its CSRF token."""
+    client = browser()
+    assert login(client, f"{who}@example.com").status_code == 303
+    client.headers["X-CSRF-Token"] = csrf_of(client.get("/account/password").text)
+    return client
+
+
+GOOD = {"scores": {"tradeoffs": 7, "failure_handling": 8.5, "code_quality": 5}, "recommendation": "yes",
+        "comment": "Clear write-up."}
