@@ -23,9 +23,11 @@ import resource
 import time
 from pathlib import Path
 
+# DESIGN §6's fields, then the mock's own (see exchange.call_record).
 CALL_FIELDS = (
     "ts", "request_id", "key_hash", "model", "status", "fault", "prompt_tokens",
     "completion_tokens", "cost_usd", "latency_ms", "retry_after_s", "request_hash", "in_flight",
+    "logical_hash", "paid_index", "charged_tokens",
 )
 BODY_CAP = 64 * 1024
 # Per-file cap when the process has no file-size limit (the platform's pods set one).
@@ -123,15 +125,14 @@ class CallLog:
     # -- writing ------------------------------------------------------------
 
     def write_call(self, record: dict) -> None:
-        """Write one call line with the DESIGN fields, in order, then any extra fields.
+        """Write one call line with exactly CALL_FIELDS, in order.
 
         Raises LogFull if even the headroom is used up (the caller must then
         not deliver the answer).
         """
-        line = _DUMP({k: record.get(k) for k in CALL_FIELDS} | {k: v for k, v in record.items() if k not in CALL_FIELDS}) + "\n"
+        line = _DUMP({k: record.get(k) for k in CALL_FIELDS}) + "\n"
         if len(line) > MAX_CALL_LINE:  # only a client's model string can make it long
-            record = dict(record, model=str(record.get("model"))[:32])
-            line = _DUMP({k: record.get(k) for k in CALL_FIELDS} | {k: v for k, v in record.items() if k not in CALL_FIELDS}) + "\n"
+            line = _DUMP({k: record.get(k) for k in CALL_FIELDS} | {"model": str(record.get("model"))[:32]}) + "\n"
         data = line.encode()
         if self.calls_size + len(data) > self.cap - MARKER_RESERVE:
             self.mark_full(f"calls.jsonl reached its cap of {self.cap} bytes")

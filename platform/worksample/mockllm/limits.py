@@ -115,6 +115,14 @@ class KeyLimits:
             if tok_bucket is not None:
                 tok_bucket.take(tokens, now)
 
+    def replay(self, tokens: int, now: float, storm: tuple[int, Incident] | None = None) -> None:
+        """Re-apply a past admitted request (one request, `tokens` tokens) at monotonic time `now`."""
+        for req_bucket, tok_bucket in self._buckets(storm, now):
+            if req_bucket is not None:
+                req_bucket.take(1, now)
+            if tok_bucket is not None:
+                tok_bucket.take(tokens, now)
+
     def headers(self, now: float, storm: tuple[int, Incident] | None = None) -> dict[str, tuple[int, int, float]]:
         """(limit, remaining, reset seconds) per dimension, for the x-ratelimit-* headers."""
         out: dict[str, tuple[int, int, float]] = {}

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from worksample.mockllm import tokens, wire
+from worksample.mockllm.auth import authorised
 from worksample.mockllm.calllog import LOG_FULL_STATUS, log_full_message
 from worksample.mockllm.chat import TOOL_CALL_OVERHEAD
 from worksample.mockllm.wire import ApiError
@@ -21,7 +22,8 @@ from worksample.mockllm.wire import ApiError
 if TYPE_CHECKING:  # pragma: no cover
     from worksample.mockllm.chat import Reply
     from worksample.mockllm.plan import Draw
-    from worksample.mockllm.server import Exchange, MockServer
+    from worksample.mockllm.exchange import Exchange
+    from worksample.mockllm.server import MockServer
     from worksample.mockllm.validation import ChatRequest
 
 # Pacing a stream below this many seconds per event is not worth a sleep each.
@@ -41,8 +43,7 @@ class Responder:
     def _headers(self, ex: Exchange, content_type: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
         server = self.server
         view: dict = {}
-        authorised = ex.key and (not server.keys or ex.key in server.keys)
-        if authorised and server.profile.rate_limits is not None:
+        if authorised(ex.key, server.keys) and server.profile.rate_limits is not None:
             view = server.key_limits(ex.key).headers(time.monotonic(), server.storm_now())
         headers = [content_type, (b"x-request-id", ex.request_id.encode()), (b"openai-version", b"2020-10-01"),
                    (b"openai-processing-ms", str(int((time.monotonic() - ex.t0) * 1000)).encode())]

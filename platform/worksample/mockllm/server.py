@@ -1,72 +1,48 @@
-"""The mock LLM API as a bare ASGI application.
+"""The mock LLM API as a bare ASGI application: routing, and the order of the checks.
 
 No framework: every request pays only for what it needs, which keeps the
 mock's own overhead well under the latencies it injects. `MockServer.__call__`
 routes; `_post` runs the checks in the order the real API does (size, auth,
 body, model, context, quota, outage, rate limits, injected faults) and then
 answers. Every request ends in exactly one call-log line, written before the
-response's last byte.
+response's last byte. The pieces live beside it: `auth` (who is calling),
+`admission` (memory, concurrency, quota, outage, rate limits), `requestbody`
+(reading, parsing, hashing), `billing` (charging what was delivered),
+`exchange` + `calllog` (the log line and the files), `responses` (the wire),
+`recovery` + `state` (a restart keeps the run's history).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
 import logging
-import math
 import os
 import time
-from dataclasses import dataclass
 
-from worksample.mockllm import tokens
-from worksample.mockllm.admission import MAX_REQUEST_BYTES, Admission, parsed_cost
+from worksample.mockllm import billing, tokens
+from worksample.mockllm.admission import MAX_REQUEST_BYTES, Admission, Gate, busy, parsed_cost, too_complex
+from worksample.mockllm.auth import authenticate, bearer, key_hash
 from worksample.mockllm.calllog import LOG_FULL_STATUS, CallLog, LogFull, log_full_message
 from worksample.mockllm.chat import compose
 from worksample.mockllm.embeddings import embed, encode_base64
-from worksample.mockllm.limits import Budget, KeyLimits, Refusal, cost_usd
+from worksample.mockllm.exchange import Exchange, call_record
+from worksample.mockllm.limits import Budget
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
 from worksample.mockllm.plan import FaultPlan, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
-from worksample.mockllm.state import EXIT_MEMORY, MemoryGuard, MockState
+from worksample.mockllm.recovery import recover
+from worksample.mockllm.requestbody import (
+    EMPTY_HASH, INVALID, MAX_BODY_BYTES, BodyTooLarge, canonical_hash, check_context, not_json, parse, read_body,
+)
 from worksample.mockllm.responses import Responder, abort_connection, client_closed, pause
+from worksample.mockllm.state import EXIT_MEMORY, MemoryGuard, MockState
 from worksample.mockllm.validation import ChatRequest, chat_request, embedding_request
 from worksample.mockllm.wire import ApiError, bad_param
 
 log = logging.getLogger("worksample.mockllm")
-MAX_BODY_BYTES = 2 * 1024 * 1024
-# Without --api-key every key is accepted and gets its own buckets; bound how
-# many are remembered so a client inventing keys cannot grow memory forever.
-MAX_KEYS = 10_000
 CHAT_PATH = "/v1/chat/completions"
 EMBED_PATH = "/v1/embeddings"
-
-
-@dataclass(slots=True)
-class Exchange:
-    """One request's state, from arrival to its call-log line."""
-
-    ts: float
-    t0: float
-    index: int
-    in_flight: int
-    request_id: str = ""
-    key: str | None = None
-    key_hash: str | None = None
-    model: str | None = None
-    request_hash: str = ""
-    status: int = 0
-    fault: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    retry_after_s: float | None = None
-    reserved_tokens: int = 0  # completion tokens charged up front (max_tokens)
-    reserved_bytes: int = 0  # memory reserved from the admission pool until the request ends
-    stream: bool = False
-    billed: bool = False  # prompt and completion_tokens are charged (cost_usd so far)
-    logged: bool = False
-    receive: object = None
+__all__ = ["CHAT_PATH", "EMBED_PATH", "MAX_BODY_BYTES", "Exchange", "MockServer"]
 
 
 class MockServer:
@@ -83,14 +59,26 @@ class MockServer:
         self.keys = frozenset(api_keys)
         self.max_body_bytes = max_body_bytes
         self.models: dict[str, ModelSpec] = {m.id: m for m in profile.models}
-        self.limits: dict[str, KeyLimits] = {}
-        self.budget = Budget(profile.budget_usd)
-        self.started = time.monotonic()
-        self.index = 0
-        self.admission = Admission()
         self.state = MockState(calllog.calls_path.parent)
+        self.gate = Gate(profile.rate_limits, self.plan, Budget(profile.budget_usd), self.state.started)
+        self.admission = Admission()
         self.guard = MemoryGuard(memory_limit)
         self.out = Responder(self)
+        # A mock restarted on the same log dir carries on: spend, indices, rate limits.
+        past = recover(calllog.calls_path, calllog.cap)
+        self.index, self.paid = past.requests, past.paid
+        self.gate.budget.spend(past.spent_usd)
+        for k_hash, ts, charged in past.admitted:
+            self.gate.replay(k_hash, ts, charged)
+
+    # Kept for the Responder: the buckets shown in x-ratelimit-* headers.
+    def key_limits(self, key: str | None):
+        """The buckets of `key`."""
+        return self.gate.key_limits(key_hash(key))
+
+    def storm_now(self):
+        """The rate-limit storm in force now, if any."""
+        return self.gate.storm_now()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -111,7 +99,7 @@ class MockServer:
             self.state.stopped("memory", EXIT_MEMORY)
             self.calllog.close()
             os._exit(EXIT_MEMORY)
-        busy = memory == "shed" or self.admission.full()
+        refuse = memory == "shed" or self.admission.full()
         if memory == "shed":
             self.state.pressure(self.admission.refused + 1, rss)
         self.admission.in_flight += 1
@@ -119,7 +107,7 @@ class MockServer:
         self.index += 1
         ex.request_id = "req_" + hashlib.sha256(f"{self.seed}:{ex.index}:{ex.ts}".encode()).hexdigest()[:32]
         try:
-            if busy:
+            if refuse:
                 raise self._busy(ex)
             await self._route(ex, scope, receive, send)
         except ApiError as err:
@@ -140,82 +128,50 @@ class MockServer:
 
     async def _route(self, ex: Exchange, scope, receive, send) -> None:
         method, path = scope["method"], scope["path"]
-        ex.key = _bearer(scope)
-        ex.key_hash = hashlib.sha256(ex.key.encode()).hexdigest()[:16] if ex.key else None
+        ex.key = bearer(scope)
+        ex.key_hash = key_hash(ex.key)
         if method == "POST" and path in (CHAT_PATH, EMBED_PATH):
             await self._post(ex, path, scope, receive, send)
             return
         ex.request_hash = hashlib.sha256(f"{method} {path}".encode()).hexdigest()
         if method == "GET" and (path == "/v1/models" or path.startswith("/v1/models/")):
-            self._authenticate(ex)
+            authenticate(ex.key, self.keys)
             await self.out.models(ex, send, path.removeprefix("/v1/models").lstrip("/"))
             return
         raise ApiError(404, f"Invalid URL ({method} {path[:200]})", "invalid_request_error")
 
-    async def _read_body(self, ex: Exchange, scope, receive) -> bytes:
-        """The whole body, its bytes reserved from the admission pool as they come (413 over the cap)."""
-        length = None
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit():
-                length = int(value)
-        if length is not None and length > self.max_body_bytes:
-            ex.request_hash = hashlib.sha256(b"").hexdigest()
-            raise _too_large(self.max_body_bytes)
-        if length is not None:
-            self._reserve(ex, length)  # before reading a byte: the body fits or is refused
-        parts, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ConnectionAbortedError("client went away while sending its body")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                ex.request_hash = hashlib.sha256(b"".join(parts)).hexdigest()
-                raise _too_large(self.max_body_bytes)
-            if length is None:
-                self._reserve(ex, len(chunk))
-            parts.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(parts)
-
     def _reserve(self, ex: Exchange, nbytes: int) -> None:
         """Reserve memory for `ex` until it ends, or refuse it (503 server_busy)."""
         if not self.admission.reserve(nbytes):
-            if not ex.request_hash:
-                ex.request_hash = hashlib.sha256(b"").hexdigest()
             raise self._busy(ex)
         ex.reserved_bytes += nbytes
 
     def _busy(self, ex: Exchange) -> ApiError:
         self.admission.refused += 1
-        return ApiError(503, "The server is busy: too many requests or too much request data in flight at once. "
-                        "Please retry after a short wait.", "server_error", None, "server_busy",
-                        fault="server_busy", retry_after_s=1.0)
-
-    def _authenticate(self, ex: Exchange) -> None:
-        if not ex.key:
-            raise ApiError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", "invalid_request_error", None, "invalid_api_key")
-        if self.keys and ex.key not in self.keys:
-            shown = ex.key[:3] + "*" * 8 + ex.key[-4:] if len(ex.key) > 8 else "*" * len(ex.key)
-            raise ApiError(401, f"Incorrect API key provided: {shown}. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", None, "invalid_api_key")
+        if not ex.request_hash:
+            ex.request_hash = EMPTY_HASH
+        return busy()
 
     async def _post(self, ex: Exchange, path: str, scope, receive, send) -> None:
-        raw = await self._read_body(ex, scope, receive)
-        body = _parse(raw)
-        ex.request_hash = _canonical_hash(body, raw)
+        try:
+            raw = await read_body(scope, receive, self.max_body_bytes, lambda n: self._reserve(ex, n))
+        except BodyTooLarge as err:
+            ex.request_hash = hashlib.sha256(err.seen).hexdigest()
+            raise
+        body = parse(raw)
+        ex.request_hash = canonical_hash(body, raw)
         try:
             self.calllog.write_body(ex.request_id, raw, body)
         except LogFull:
             raise ApiError(LOG_FULL_STATUS, log_full_message(self.calllog.cap), "server_error", None, "log_full",
                            fault="log_full") from None
         del raw  # held from here on: the parsed body, reserved below
-        self._authenticate(ex)
-        if body is _INVALID:
-            raise ApiError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", "invalid_request_error")
+        authenticate(ex.key, self.keys)
+        if body is INVALID:
+            raise not_json()
         cost = parsed_cost(body)
         if cost > MAX_REQUEST_BYTES:
-            raise ApiError(413, "Request body too complex: it holds too many JSON values.", "invalid_request_error", None, "request_too_large")
+            raise too_complex()
         self._reserve(ex, cost)
         chat = path == CHAT_PATH
         req = chat_request(body) if chat else embedding_request(body)
@@ -224,14 +180,16 @@ class MockServer:
         spec = self._model(req.model, chat)
         if chat:
             ex.prompt_tokens = tokens.count_messages(req.messages, req.tools, req.response_format)
-            _check_context(spec, ex.prompt_tokens, req.max_tokens)
+            check_context(spec, ex.prompt_tokens, req.max_tokens)
         else:
             ex.prompt_tokens = sum(tokens.count(s) for s in req.inputs)
             if max(tokens.count(s) for s in req.inputs) > spec.context_window:
                 raise bad_param("input", f"This model's maximum context length is {spec.context_window} tokens, however you requested more. Please reduce your prompt.", "context_length_exceeded")
         ex.reserved_tokens = (req.max_tokens or 0) if chat else 0
         ex.stream = chat and req.stream
-        storm = self._admit(ex, req.model, ex.prompt_tokens + ex.reserved_tokens)
+        storm = self.gate.admit(ex.key_hash, req.model, ex.prompt_tokens + ex.reserved_tokens)
+        ex.charged_tokens = ex.prompt_tokens + ex.reserved_tokens
+        ex.paid_index, self.paid = self.paid, self.paid + 1
         draw = self.plan.draw(ex.index, ex.request_hash, chat=chat, stream=chat and req.stream)
         ex.fault = draw.fault
         if await self.out.transport_fault(ex, send, draw):
@@ -251,36 +209,6 @@ class MockServer:
             raise ApiError(400, f"The model `{model_id}` does not support embeddings.", "invalid_request_error", "model", None)
         return spec
 
-    def _admit(self, ex: Exchange, model: str, requested_tokens: int):
-        """Quota, outage and rate limits, in that order; returns the storm in force."""
-        if self.budget.exhausted():
-            raise ApiError(429, "You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.", "insufficient_quota", None, "insufficient_quota", fault="insufficient_quota")
-        elapsed = time.monotonic() - self.started
-        if self.plan.incident(elapsed, "outage") is not None:
-            raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
-        storm = self.plan.incident(elapsed, "rate_limit_storm")
-        limits = self.key_limits(ex.key)
-        refusal = limits.admit(requested_tokens, time.monotonic(), storm)
-        if refusal is not None:
-            raise _rate_limited(refusal, model)
-        # Like the real API, max_tokens counts against the limit when the request is admitted.
-        limits.charge_tokens(requested_tokens, time.monotonic(), storm)
-        return storm
-
-    def key_limits(self, key: str | None) -> KeyLimits:
-        """The buckets of `key`, created full on first use."""
-        k = key or ""
-        limits = self.limits.get(k)
-        if limits is None:
-            if len(self.limits) >= MAX_KEYS:
-                del self.limits[next(iter(self.limits))]  # forget the oldest key
-            limits = self.limits[k] = KeyLimits(self.profile.rate_limits, time.monotonic())
-        return limits
-
-    def storm_now(self):
-        """The rate-limit storm in force now, if any."""
-        return self.plan.incident(time.monotonic() - self.started, "rate_limit_storm")
-
     async def _chat(self, ex: Exchange, req: ChatRequest, spec: ModelSpec, draw, storm, send) -> None:
         oracle_req = OracleRequest(
             model=req.model, messages=req.messages, response_format=req.response_format, tools=req.tools,
@@ -298,9 +226,9 @@ class MockServer:
             ex.fault = reply.fault
         latency = draw.latency_s * answer.latency_factor
         if req.stream:
-            await self.out.stream(ex, send, req, reply, latency, charge=lambda n: self.charge(ex, spec, storm, n))
+            await self.out.stream(ex, send, req, reply, latency, charge=lambda n: billing.charge(self.gate, ex, spec, storm, n))
         elif await pause(latency, ex.receive):
-            self.charge(ex, spec, storm, reply.completion_tokens)
+            billing.charge(self.gate, ex, spec, storm, reply.completion_tokens)
             await self.out.completion(ex, send, req, reply)
         else:
             client_closed(ex)
@@ -314,21 +242,8 @@ class MockServer:
         if not await pause(draw.latency_s, ex.receive):
             client_closed(ex)
             return
-        self.charge(ex, spec, storm, 0)
+        billing.charge(self.gate, ex, spec, storm, 0)
         await self.out.embeddings(ex, send, req.model, data)
-
-    def charge(self, ex: Exchange, spec: ModelSpec, storm, completion_tokens: int) -> None:
-        """Bill `ex` for its prompt and `completion_tokens` delivered so far: the difference to what it
-        was already billed goes to the budget, tokens beyond max_tokens to the buckets. Never shrinks."""
-        if ex.billed and completion_tokens <= ex.completion_tokens:
-            return
-        before = max(ex.completion_tokens - ex.reserved_tokens, 0) if ex.billed else 0
-        cost = cost_usd(ex.prompt_tokens, completion_tokens, spec.input_per_mtok, spec.output_per_mtok)
-        self.budget.spend(cost - ex.cost_usd)
-        extra = max(completion_tokens - ex.reserved_tokens, 0) - before
-        if extra > 0:
-            self.key_limits(ex.key).charge_tokens(extra, time.monotonic(), storm)
-        ex.completion_tokens, ex.cost_usd, ex.billed = completion_tokens, cost, True
 
     def log_call(self, ex: Exchange) -> bool:
         """Write the call-log line of `ex` (once); False if the log is full and it could not be written,
@@ -337,80 +252,11 @@ class MockServer:
             return True
         ex.logged = True
         try:
-            self._write_line(ex)
+            self.calllog.write_call(call_record(ex))
         except LogFull:
             self.calllog.refuse()
             return False
         return True
-
-    def _write_line(self, ex: Exchange) -> None:
-        self.calllog.write_call({
-            "ts": round(ex.ts, 6), "request_id": ex.request_id, "key_hash": ex.key_hash, "model": ex.model,
-            "status": ex.status, "fault": ex.fault, "prompt_tokens": ex.prompt_tokens,
-            "completion_tokens": ex.completion_tokens, "cost_usd": ex.cost_usd,
-            "latency_ms": round((time.monotonic() - ex.t0) * 1000, 3), "retry_after_s": ex.retry_after_s,
-            "request_hash": ex.request_hash, "in_flight": ex.in_flight,
-        })
-
-
-_INVALID = object()
-
-
-def _parse(raw: bytes) -> object:
-    try:
-        # Decode ourselves: json.loads would also accept UTF-16/32 bodies.
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return _INVALID
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _canonical_hash(body: object, raw: bytes) -> str:
-    """sha256 of the canonical body (sorted keys, compact), or of the raw bytes if not JSON."""
-    if body is _INVALID:
-        return hashlib.sha256(raw).hexdigest()
-    try:
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    except RecursionError:  # nested deeper than the encoder goes: the raw bytes will do
-        return hashlib.sha256(raw).hexdigest()
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _bearer(scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            text = value.decode("latin-1").strip()
-            if text[:7].lower() == "bearer ":
-                return text[7:].strip() or None
-            return None
-    return None
-
-
-def _check_context(spec: ModelSpec, prompt: int, max_tokens: int | None) -> None:
-    window = spec.context_window
-    if prompt > window:
-        raise bad_param("messages", f"This model's maximum context length is {window} tokens. However, your messages resulted in {prompt} tokens. Please reduce the length of the messages.", "context_length_exceeded")
-    if max_tokens and prompt + max_tokens > window:
-        raise bad_param("messages", f"This model's maximum context length is {window} tokens. However, you requested {prompt + max_tokens} tokens ({prompt} in the messages, {max_tokens} in the completion). Please reduce the length of the messages or completion.", "context_length_exceeded")
-
-
-def _too_large(cap: int) -> ApiError:
-    return ApiError(413, f"Request body too large: the maximum is {cap} bytes.", "invalid_request_error", None, "request_too_large")
-
-
-def _rate_limited(refusal: Refusal, model: str) -> ApiError:
-    if math.isinf(refusal.wait_s):
-        return ApiError(429, f"Request too large for {model} in organization org-mock on tokens per min (TPM): Limit {refusal.limit}, Requested {refusal.requested}. The input or output tokens must be reduced in order to run successfully.", "tokens", None, "rate_limit_exceeded", fault="request_too_large")
-    wait = refusal.wait_s
-    shown = f"{math.ceil(wait * 1000)}ms" if wait < 1 else f"{math.ceil(wait * 1000) / 1000:g}s"
-    return ApiError(
-        429,
-        f"Rate limit reached for {model} in organization org-mock on {refusal.dimension} per min ({refusal.window}): Limit {refusal.limit}, Used {refusal.used}, Requested {refusal.requested}. Please try again in {shown}. Visit https://platform.openai.com/account/rate-limits to learn more.",
-        refusal.dimension, None, "rate_limit_exceeded", fault="rate_limit", retry_after_s=math.ceil(wait * 1000) / 1000,
-    )
 
 
 async def _lifespan(receive, send) -> None:

@@ -30,8 +30,11 @@ class MockProcess:
     """One `python -m worksample.mockllm serve` process and its logs."""
 
     def __init__(self, tmp_path: Path, profile: dict | Path, api_keys: tuple[str, ...] = (), argv0: list[str] | None = None,
-                 seed: int | None = None, extra: tuple[str, ...] = ()) -> None:
-        """`profile` is a dict merged over BASE_MODELS, or a profile file served as it is."""
+                 seed: int | None = None, extra: tuple[str, ...] = (), log_path: Path | None = None) -> None:
+        """`profile` is a dict merged over BASE_MODELS, or a profile file served as it is.
+
+        `log_path` reuses another mock's call log (a restart on the same log dir).
+        """
         self.dir = tmp_path / f"mock{free_port()}"
         self.dir.mkdir()
         if isinstance(profile, Path):
@@ -39,7 +42,7 @@ class MockProcess:
         else:
             self.profile_path = self.dir / "profile.yaml"
             self.profile_path.write_text(yaml.safe_dump({"models": BASE_MODELS, **profile}))
-        self.log_path = self.dir / "logs" / "calls.jsonl"
+        self.log_path = log_path or self.dir / "logs" / "calls.jsonl"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         cmd = (argv0 or [sys.executable, "-m", "worksample.mockllm"]) + [
