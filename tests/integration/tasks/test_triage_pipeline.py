@@ -56,3 +56,28 @@ def test_lazy_baseline_fails_what_it_names_in_a_grading_pod(grade):
     assert report["llm"]["calls"] == 0
     assert all(checks[name]["status"] != "pass" for name in spec["expect_fail"]), {n: checks[n] for n in spec["expect_fail"]}
     assert not report["passed"]
+
+
+@pytest.mark.timeout(900)
+def test_regrading_the_reference_gives_the_identical_score(grade, data_dir: Path):
+    """DESIGN §13: a regrade (new report version, fresh pod and mock) scores exactly what the first grading did."""
+    from worksample.grading import pipeline
+    from worksample.grading.jobs import grade_submission
+
+    first = grade(TASK / "solution")
+    assert pipeline.request_regrade(first["submission_id"])
+    again = grade_submission(first["submission_id"], {"worksample.test": "1"})
+    assert (again["score"], again["passed"]) == (first["score"], first["passed"])
+    assert {c["id"]: c["points"] for c in again["checks"]} == {c["id"]: c["points"] for c in first["checks"]}
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("baseline", ["starter", "lookup", "nonce_retry_storm"])
+def test_new_baselines_are_not_passed_and_fail_what_they_name(grade, baseline: str):
+    spec = yaml.safe_load((TASK / "baselines" / baseline / "baseline.yaml").read_text())
+    report = grade(TASK / "baselines" / baseline)
+    checks = _checks(report)
+    assert not report["passed"], (report["score"], report["max_score"])
+    assert all(checks[name]["status"] != "pass" for name in spec["expect_fail"]), {n: checks[n] for n in spec["expect_fail"]}
+    if baseline == "starter":
+        assert report["score"] <= 0.10 * report["max_score"]
