@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import threading
-import time
 from enum import Enum
+from typing import Optional
 
-import httpx
 import typer
-
-from worksample.config import get_settings
 
 db_app = typer.Typer(no_args_is_help=True)
 token_app = typer.Typer(no_args_is_help=True)
@@ -42,14 +35,20 @@ def db_upgrade() -> None:
 
 
 @token_app.command("create")
-def token_create(role: RoleChoice = typer.Option(..., help="admin or reviewer"), name: str = typer.Option("admin", help="user name")) -> None:
+def token_create(role: RoleChoice = typer.Option(..., help="admin or reviewer"),
+                 name: Optional[str] = typer.Option(None, help="user name (default: the role's name)")) -> None:
     """Print a new bearer token for a user with ROLE (the user is created if new)."""
     from worksample.accounts import create_token
     from worksample.db import migrate
     from worksample.db.models import Role
+    from worksample.errors import Conflict
 
     migrate()
-    typer.echo(create_token(Role(role.value), name))
+    name = name or role.value  # a default of "admin" made `--role reviewer` collide with the admin user
+    try:
+        typer.echo(create_token(Role(role.value), name))
+    except ValueError as exc:  # the user exists with another role
+        raise Conflict(f"--name {name}: {exc}; choose another --name") from exc
 
 
 def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"), port: int = typer.Option(8000, help="TCP port")) -> None:
@@ -64,15 +63,17 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"), 
 
 
 def worker(burst: bool = typer.Option(False, help="exit when the queues are empty"),
-           reap_every: float = typer.Option(30.0, help="seconds between sandbox reaper passes")) -> None:
+           reap_every: float = typer.Option(30.0, help="seconds between sandbox reaper passes (0: no reaper)")) -> None:
     """Run a job worker (grading, deadlines) plus a periodic sandbox reaper."""
     from worksample.jobs.worker import run_worker
 
     run_worker(burst=burst, reap_every=reap_every)
 
 
-def up(host: str = typer.Option("127.0.0.1", help="interface the API listens on"), port: int = typer.Option(8000, help="API port")) -> None:
-    """Run everything on this machine: API, a worker, and Redis when REDIS_URL is unset."""
+def up(host: str = typer.Option("127.0.0.1", help="interface the API listens on"),
+       port: int = typer.Option(8000, help="API port"),
+       workers: int = typer.Option(0, min=0, help="grading workers (0: one per core)")) -> None:
+    """Run everything on this machine: API, workers, and Redis when REDIS_URL is unset."""
     from worksample.up import run_up
 
-    run_up(host=host, port=port)
+    run_up(host=host, port=port, workers=workers or None)

@@ -22,7 +22,7 @@ def test_invite_links_and_their_pages(make_platform):
     out = subprocess.run([str(VENV_BIN / "worksample"), "invite", slug, "--name", "Cy", "--email", "cy@example.com"],
                          env=platform.env(), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    url = out.stdout.strip()
+    url = out.stdout.split("url: ", 1)[1].strip()  # `invite` prints the invitation id, then the url
     assert url.startswith(f"{platform.url}/c/") and len(url.rsplit("/", 1)[1]) >= 32  # ≥ 192 bits, base64url
 
     landing = httpx.get(url)
