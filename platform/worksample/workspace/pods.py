@@ -183,6 +183,9 @@ def seed_starter(attempt_id: str, task: TaskSpec, workspace: Path) -> None:
     starter = Path(task.folder) / task.workspace.starter
     if starter.is_dir():
         copy_in(starter, host_path(workspace, "/workspace"))
+    brief = Path(task.folder) / "README.md"  # starters say "Read README.md first": the brief goes in too
+    if brief.is_file() and not (starter / "README.md").exists():
+        copy_in(brief, host_path(workspace, "/workspace"))
     marker.touch()
 
 

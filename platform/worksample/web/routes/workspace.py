@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from worksample.config import get_settings
 from worksample.db.models import utcnow
 from worksample.errors import WorksampleError
-from worksample.web.routes.pages import page
+from worksample.web.routes.pages import brief_html, page
 from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id
 from worksample.workspace.attempts import (
     AttemptClosed,
@@ -71,7 +71,19 @@ async def workspace_page(attempt_id: str, request: Request) -> Response:
     if not await run_in_threadpool(attempt_open, attempt_id):
         return await run_in_threadpool(submitted_page, request, attempt_id)
     view = await run_in_threadpool(get_attempt, attempt_id)
-    return page(request, "workspace.html", {"view": view, "server_ts": utcnow().timestamp()})
+    brief = await run_in_threadpool(_brief, view.task_slug)
+    return page(request, "workspace.html", {"view": view, "brief": brief, "server_ts": utcnow().timestamp()})
+
+
+def _brief(slug: str) -> str:
+    """The task's brief as safe HTML, for the top bar's Brief menu."""
+    from sqlalchemy import select
+
+    from worksample.db import Task, session_scope
+
+    with session_scope() as db:
+        path = db.scalar(select(Task.path).where(Task.slug == slug))
+    return brief_html(path) if path else "<p>(The brief is missing; please contact the hiring team.)</p>"
 
 
 @router.api_route("/w/{attempt_id}/{subpath:path}", methods=ALL_METHODS)
