@@ -4,7 +4,8 @@ Every decision comes from an rng keyed on (seed, request index, request hash)
 and a purpose label, so the same profile, seed and request sequence give the
 same faults, the same latencies and the same content; and the oracle drawing
 more or fewer numbers never shifts the fault plan. Incidents are windows on
-the run's clock (seconds since the server started).
+the run's clock (seconds since the server started). Scheduled faults
+(`Schedule`) are not random: they go by the paid-request index.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from worksample.mockllm.profile import CONTENT_FAULTS, STREAM_FAULTS, Incident, Profile
+from worksample.mockllm.profile import CONTENT_FAULTS, STREAM_FAULTS, Incident, Profile, ScheduledFault
 
 DEFAULT_STALL_S = 120.0
 _Z95 = 1.6448536269514722  # standard normal 95th percentile
@@ -77,3 +78,51 @@ class FaultPlan:
             if inc.kind == kind and inc.start_s <= elapsed_s < inc.start_s + inc.duration_s:
                 return i, inc
         return None
+
+
+# Scheduled kinds answered with an error before any content (the rest go through the Draw).
+SCHEDULED_ERRORS = ("rate_limited", "bad_request", "outage")
+
+
+class Schedule:
+    """The profile's scheduled faults by paid-request index, and a scheduled outage's window.
+
+    `take` returns the fault due at this index (or an earlier one still
+    waiting because it could not apply to the requests it met), in `at`
+    order. Not drawn from an rng: the same request sequence always meets the
+    same faults.
+    """
+
+    def __init__(self, profile: Profile, done_before: int = 0) -> None:
+        # Faults before `done_before` were met by an earlier mock on this log dir.
+        self.pending: list[ScheduledFault] = sorted((f for f in profile.scheduled_faults if f.at >= done_before),
+                                                    key=lambda f: f.at)
+        self.outage_until = 0.0  # unix time a scheduled outage ends
+
+    def outage(self, now: float) -> bool:
+        """True while a scheduled outage is in force."""
+        return now < self.outage_until
+
+    def take(self, paid_index: int, applies) -> ScheduledFault | None:
+        """The scheduled fault for request `paid_index` (removed from the schedule), if one is due and applies."""
+        for i, fault in enumerate(self.pending):
+            if fault.at > paid_index:
+                return None
+            if applies(fault.kind):
+                return self.pending.pop(i)
+        return None
+
+    def start_outage(self, fault: ScheduledFault, now: float) -> None:
+        """Open the window of a scheduled outage that starts now."""
+        self.outage_until = max(self.outage_until, now + float(fault.duration_s or 0))
+
+
+def applies(kind: str, *, chat: bool, stream: bool, wants_json: bool) -> bool:
+    """Whether a fault of `kind` can be met by this request (see Schedule.take)."""
+    if kind in STREAM_FAULTS:
+        return chat and stream
+    if kind == "malformed_json":
+        return chat and wants_json
+    if kind in CONTENT_FAULTS:
+        return chat
+    return True

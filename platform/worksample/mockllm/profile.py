@@ -12,6 +12,17 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
   long the body stalls after the headers before the connection is dropped.
 - incidents: windows measured from server start; `rate_limit_storm` takes
   `rpm` and/or `tpm`, an extra per-key bucket in force during the window.
+- scheduled_faults: faults at fixed places, so every run that makes enough
+  calls meets each kind (grading profiles). `at` counts *paid* requests
+  (chat completions and embeddings that get past validation, quota and rate
+  limits: where a fault is drawn; never models.list), 0-based, since the
+  first mock started on the log dir. `kind` is any fault kind above, or
+  `rate_limited` (429 with retry-after = `retry_after_s`, default 1),
+  `bad_request` (400, not retryable) or `outage` (every paid request gets
+  503 for `duration_s` from then on). A scheduled fault takes precedence over
+  the random draw at its index; one that cannot apply to that request (a
+  stream fault on a plain request, malformed_json where no JSON was asked
+  for, a content fault on embeddings) waits for the next request it applies to.
 - Absent `rate_limits`, `budget_usd`, `latency`: no limit, no budget, no delay.
 - Budget is the whole server's spend (the organisation's quota); rate limits
   are per API key.
@@ -35,6 +46,12 @@ STREAM_FAULTS = ("stream_cut", "stream_error")
 FaultKind = Literal[
     "server_error", "overloaded", "bad_gateway", "timeout", "reset",
     "malformed_json", "truncated", "content_filter", "stream_cut", "stream_error",
+]
+
+ScheduledKind = Literal[
+    "server_error", "overloaded", "bad_gateway", "timeout", "reset",
+    "malformed_json", "truncated", "content_filter", "stream_cut", "stream_error",
+    "rate_limited", "bad_request", "outage",
 ]
 
 DAY_S = 86_400.0
@@ -99,6 +116,25 @@ class Fault(_Strict):
         return self
 
 
+class ScheduledFault(_Strict):
+    """A fault at a fixed paid-request index."""
+
+    at: int = Field(ge=0, le=10_000_000)
+    kind: ScheduledKind
+    retry_after_s: float | None = Field(default=None, gt=0, le=3600, description="rate_limited only")
+    duration_s: float | None = Field(default=None, gt=0, le=DAY_S, description="outage only")
+    stall_s: float | None = Field(default=None, gt=0, le=3600, description="timeout only")
+
+    @model_validator(mode="after")
+    def _options_match_kind(self) -> ScheduledFault:
+        for option, kind in (("retry_after_s", "rate_limited"), ("duration_s", "outage"), ("stall_s", "timeout")):
+            if getattr(self, option) is not None and self.kind != kind:
+                raise ValueError(f"{option} applies only to kind: {kind}")
+        if self.kind == "outage" and self.duration_s is None:
+            raise ValueError("an outage needs duration_s")
+        return self
+
+
 class Incident(_Strict):
     """A window on the run's clock (seconds since the server started)."""
 
@@ -127,6 +163,7 @@ class Profile(_Strict):
     latency: Latency | None = None
     faults: list[Fault] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
+    scheduled_faults: list[ScheduledFault] = Field(default_factory=list, max_length=10_000)
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -136,6 +173,9 @@ class Profile(_Strict):
         kinds = [f.kind for f in self.faults]
         if len(set(kinds)) != len(kinds):
             raise ValueError("each fault kind may appear once in faults")
+        ats = [f.at for f in self.scheduled_faults]
+        if len(set(ats)) != len(ats):
+            raise ValueError(f"two scheduled_faults at the same index {sorted({a for a in ats if ats.count(a) > 1})}")
         total = sum(f.rate for f in self.faults)
         if total > 1 + 1e-9:
             raise ValueError(f"fault rates sum to {total:.4g}, above 1")
@@ -163,6 +203,8 @@ def _error_key(err: dict) -> str:
     loc = tuple(err.get("loc", ()))
     msg = str(err.get("msg", ""))
     if not loc:
+        if "scheduled_faults" in msg:
+            return "scheduled_faults"
         if "fault" in msg:
             return "faults"
         if "model id" in msg:

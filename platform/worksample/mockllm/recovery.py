@@ -28,6 +28,7 @@ class Recovered:
     spent_usd: float = 0.0
     admitted: list[tuple[str | None, float, int]] = field(default_factory=list)  # (key_hash, ts, charged_tokens)
     skipped_lines: int = 0
+    outages: dict[int, float] = field(default_factory=dict)  # paid_index -> ts of paid requests answered `outage`
 
 
 def recover(calls_path: Path, max_bytes: int) -> Recovered:
@@ -51,6 +52,8 @@ def recover(calls_path: Path, max_bytes: int) -> Recovered:
             out.spent_usd += float(rec.get("cost_usd") or 0.0)
             if isinstance(rec.get("paid_index"), int):
                 out.paid = max(out.paid, rec["paid_index"] + 1)
+                if rec.get("fault") == "outage":
+                    out.outages[rec["paid_index"]] = float(rec["ts"])
             if isinstance(rec.get("charged_tokens"), int):
                 out.admitted.append((rec.get("key_hash"), float(rec["ts"]), rec["charged_tokens"]))
         except (ValueError, TypeError, KeyError):

@@ -23,12 +23,13 @@ from worksample.mockllm import billing, tokens
 from worksample.mockllm.admission import MAX_REQUEST_BYTES, Admission, Gate, busy, parsed_cost, too_complex
 from worksample.mockllm.auth import authenticate, bearer, key_hash
 from worksample.mockllm.calllog import LOG_FULL_STATUS, CallLog, LogFull, log_full_message
-from worksample.mockllm.chat import compose
+from worksample.mockllm.chat import compose, wants_json
 from worksample.mockllm.embeddings import embed, encode_base64
 from worksample.mockllm.exchange import Exchange, call_record
 from worksample.mockllm.limits import Budget
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
-from worksample.mockllm.plan import FaultPlan, rng_for
+from worksample.mockllm.logical import logical_hash
+from worksample.mockllm.plan import DEFAULT_STALL_S, Draw, FaultPlan, Schedule, applies, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
 from worksample.mockllm.recovery import recover
 from worksample.mockllm.requestbody import (
@@ -67,6 +68,10 @@ class MockServer:
         # A mock restarted on the same log dir carries on: spend, indices, rate limits.
         past = recover(calllog.calls_path, calllog.cap)
         self.index, self.paid = past.requests, past.paid
+        self.schedule = Schedule(profile, done_before=past.paid)
+        for fault in profile.scheduled_faults:  # a scheduled outage running when the last mock stopped goes on
+            if fault.kind == "outage" and fault.at in past.outages:
+                self.schedule.start_outage(fault, past.outages[fault.at])
         self.gate.budget.spend(past.spent_usd)
         for k_hash, ts, charged in past.admitted:
             self.gate.replay(k_hash, ts, charged)
@@ -160,6 +165,7 @@ class MockServer:
             raise
         body = parse(raw)
         ex.request_hash = canonical_hash(body, raw)
+        ex.logical_hash = _logical_hash(body, raw, ex.request_hash)
         try:
             self.calllog.write_body(ex.request_id, raw, body)
         except LogFull:
@@ -190,7 +196,7 @@ class MockServer:
         storm = self.gate.admit(ex.key_hash, req.model, ex.prompt_tokens + ex.reserved_tokens)
         ex.charged_tokens = ex.prompt_tokens + ex.reserved_tokens
         ex.paid_index, self.paid = self.paid, self.paid + 1
-        draw = self.plan.draw(ex.index, ex.request_hash, chat=chat, stream=chat and req.stream)
+        draw = self._draw(ex, req, chat)
         ex.fault = draw.fault
         if await self.out.transport_fault(ex, send, draw):
             return
@@ -198,6 +204,29 @@ class MockServer:
             await self._chat(ex, req, spec, draw, storm, send)
         else:
             await self._embeddings(ex, req, spec, draw, storm, send)
+
+    def _draw(self, ex: Exchange, req, chat: bool) -> Draw:
+        """The fault and latency of a paid request: a scheduled outage, else a scheduled fault, else the random draw."""
+        draw = self.plan.draw(ex.index, ex.request_hash, chat=chat, stream=ex.stream)
+        now = time.time()
+        if self.schedule.outage(now):
+            raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
+        fault = self.schedule.take(ex.paid_index, lambda kind: applies(
+            kind, chat=chat, stream=ex.stream, wants_json=chat and (wants_json(req) or bool(req.tools))))
+        if fault is None:
+            return draw
+        if fault.kind == "rate_limited":
+            wait = fault.retry_after_s or 1.0
+            raise ApiError(429, f"Rate limit reached for {req.model[:200]} in organization org-mock on requests per min (RPM). "
+                           f"Please try again in {wait:g}s. Visit https://platform.openai.com/account/rate-limits to learn more.",
+                           "requests", None, "rate_limit_exceeded", fault="rate_limit", retry_after_s=wait)
+        if fault.kind == "bad_request":
+            raise ApiError(400, "Invalid request: the model could not process this input. Please check the request and do not retry it unchanged.",
+                           "invalid_request_error", None, "invalid_request", fault="bad_request")
+        if fault.kind == "outage":
+            self.schedule.start_outage(fault, now)
+            raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
+        return Draw(fault.kind, draw.latency_s, fault.stall_s or DEFAULT_STALL_S)
 
     def _model(self, model_id: str, chat: bool) -> ModelSpec:
         spec = self.models.get(model_id)
@@ -257,6 +286,14 @@ class MockServer:
             self.calllog.refuse()
             return False
         return True
+
+
+def _logical_hash(body: object, raw: bytes, request_hash: str) -> str:
+    """The logical hash of a body (of its text when it is not JSON; the request hash if it cannot be normalised)."""
+    try:
+        return logical_hash(raw.decode("utf-8", "replace") if body is INVALID else body)
+    except (RecursionError, ValueError, TypeError):
+        return request_hash
 
 
 async def _lifespan(receive, send) -> None:
