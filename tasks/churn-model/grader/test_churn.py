@@ -21,8 +21,9 @@ Scoring (DESIGN §13):
 
 from __future__ import annotations
 
-import ast
+import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 
@@ -34,55 +35,17 @@ ECE_FULL, ECE_ZERO = 0.012, 0.025  # the reference's ECE is about 0.007; a misca
 RATIO_LIMITS = (0.75, 1.33)  # mean predicted churn / observed churn
 LEAK_AUC_MARGIN = 0.10  # |AUC - 0.5| at telling mailed customers from the rest; chance is about ±0.03
 TIME_BUDGET_S = 300.0
-ECE_BINS = 10
 
 
-def average_precision(truth: list[int], scores: list[float]) -> float:
-    """PR-AUC as average precision (sklearn's definition: precision at each distinct score, weighted by recall gained)."""
-    positives = sum(truth)
-    if not positives:
-        return 0.0
-    pairs = sorted(zip(scores, truth), key=lambda p: -p[0])
-    ap, tp, seen, i = 0.0, 0, 0, 0
-    while i < len(pairs):
-        j, gained = i, 0
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:  # ties share one threshold
-            gained += pairs[j][1]
-            j += 1
-        tp, seen = tp + gained, seen + (j - i)
-        ap += (gained / positives) * (tp / seen)
-        i = j
-    return ap
+def _load_metrics():
+    # A sibling module, loaded by path: the suite runs with --import-mode=importlib (no sys.path entry).
+    spec = importlib.util.spec_from_file_location("churn_metrics", Path(__file__).with_name("metrics.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def roc_auc(flags: list[int], scores: list[float]) -> float:
-    """ROC AUC of `scores` at separating flags 1 from 0 (Mann-Whitney with average ranks for ties)."""
-    order = sorted(range(len(scores)), key=lambda k: scores[k])
-    ranks = [0.0] * len(scores)
-    i = 0
-    while i < len(order):
-        j = i
-        while j < len(order) and scores[order[j]] == scores[order[i]]:
-            j += 1
-        for k in order[i:j]:
-            ranks[k] = (i + j + 1) / 2
-        i = j
-    n1 = sum(flags)
-    n0 = len(flags) - n1
-    if not n1 or not n0:
-        return 0.5
-    return (sum(r for r, f in zip(ranks, flags) if f) - n1 * (n1 + 1) / 2) / (n1 * n0)
-
-
-def expected_calibration_error(truth: list[int], scores: list[float], bins: int = ECE_BINS) -> float:
-    """Mean |predicted − observed| over `bins` equal-count bins of the predictions, weighted by size."""
-    pairs = sorted(zip(scores, truth), key=lambda p: p[0])
-    n, total = len(pairs), 0.0
-    for b in range(bins):
-        chunk = pairs[b * n // bins:(b + 1) * n // bins]
-        if chunk:
-            total += abs(sum(p for p, _ in chunk) - sum(t for _, t in chunk))
-    return total / n if n else 0.0
+metrics = _load_metrics()
 
 
 def _complete(predictions, labels) -> tuple[list[int], list[float]]:
@@ -95,7 +58,7 @@ def _complete(predictions, labels) -> tuple[list[int], list[float]]:
 
 def _pr_fraction(truth, scores, calibration) -> tuple[float, str]:
     floor, full = float(calibration["naive"]["pr_auc"]), float(calibration["reference"]["pr_auc"])
-    value = average_precision(truth, scores)
+    value = metrics.average_precision(truth, scores)
     message = (f"PR-AUC {value:.3f} on the later month (naive ranking {floor:.3f} → 0 points, "
                f"reference {full:.3f} → full; churn rate {sum(truth) / len(truth):.3f})")
     return curve(value, floor, full), message
@@ -126,8 +89,8 @@ def test_calibration(predictions, labels, calibration, check):
     require(fraction >= PR_AUC_MIN_FRACTION, f"the predictions hardly rank ({pr_message}); calibration of "
                                              "probabilities that separate nobody says nothing")
     ratio = (sum(scores) / len(scores)) / (sum(truth) / len(truth))
-    ece = expected_calibration_error(truth, scores)
-    message = f"mean predicted / observed churn {ratio:.2f}, ECE {ece:.4f} ({ECE_BINS} equal-count bins)"
+    ece = metrics.expected_calibration_error(truth, scores)
+    message = f"mean predicted / observed churn {ratio:.2f}, ECE {ece:.4f} ({metrics.ECE_BINS} equal-count bins)"
     assert RATIO_LIMITS[0] <= ratio <= RATIO_LIMITS[1], f"{message}: the overall churn level is off"
     assert ece < ECE_ZERO, f"{message}: above {ECE_ZERO}"
     check.scale(falling(ece, ECE_FULL, ECE_ZERO), message)
@@ -141,61 +104,15 @@ def test_leak_not_used(predictions, score_rows, labels):
     ids = sorted(labels)
     mailed = [int(bool(str(score_rows[i].get("winback_offer_date") or "").strip())) for i in ids]
     assert 0 < sum(mailed) < len(mailed), "no customer of the score month was mailed (task authoring error)"
-    auc = roc_auc(mailed, scores)
+    auc = metrics.roc_auc(mailed, scores)
     mean = lambda flag: sum(s for s, m in zip(scores, mailed) if m == flag) / max(1, mailed.count(flag))  # noqa: E731
     message = (f"AUC {auc:.3f} at telling the {sum(mailed)} customers with a win-back date from the rest "
                f"(mean probability {mean(1):.3f} vs {mean(0):.3f}); chance is 0.5")
     assert abs(auc - 0.5) <= LEAK_AUC_MARGIN, f"{message}: the model relies on the leak"
 
 
-# Calls whose result depends on a random state unless one is given; the keyword that pins it.
-SEEDED_CALLS = {name: "random_state" for name in (
-    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "GradientBoostingClassifier",
-    "HistGradientBoostingClassifier", "DecisionTreeClassifier", "SGDClassifier", "MLPClassifier",
-    "BaggingClassifier", "AdaBoostClassifier", "train_test_split", "ShuffleSplit", "StratifiedShuffleSplit",
-    "GroupShuffleSplit", "RandomizedSearchCV", "permutation_importance", "IsolationForest", "KMeans",
-    "LogisticRegression", "LinearSVC", "CalibratedClassifierCV", "XGBClassifier", "LGBMClassifier", "sample",
-    "KFold", "StratifiedKFold", "StratifiedGroupKFold")}
-SEEDED_CALLS.update(default_rng="seed", RandomState="seed")
-GLOBAL_SEEDS = ("seed",)  # np.random.seed(…) / random.seed(…): unseeded sklearn estimators then repeat too
-
-
 def _code(notebook) -> str:
     return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-
-
-def unseeded_calls(source: str) -> tuple[list[str], bool]:
-    """(names of random calls without a seed, whether a global seed is set) in notebook code."""
-    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]  # magics are not Python
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return ["<code that does not parse>"], False
-    missing, global_seed = [], False
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name in GLOBAL_SEEDS and isinstance(func, ast.Attribute) and node.args:
-            global_seed = True
-            continue
-        keyword = SEEDED_CALLS.get(name)
-        if keyword is None:
-            continue
-        given = {k.arg: k.value for k in node.keywords}
-        value = given.get(keyword)
-        positional = name in ("default_rng", "RandomState") and node.args
-        if not positional and (value is None or (isinstance(value, ast.Constant) and value.value is None)):
-            if name in ("KFold", "StratifiedKFold", "StratifiedGroupKFold") and not _shuffles(given):
-                continue  # without shuffle the folds are fixed
-            missing.append(name)
-    return missing, global_seed
-
-
-def _shuffles(given: dict) -> bool:
-    value = given.get("shuffle")
-    return value is not None and not (isinstance(value, ast.Constant) and value.value is False)
 
 
 @pytest.mark.points(5)
@@ -203,9 +120,7 @@ def test_reproducible(notebook):
     """Every source of randomness in the notebook is seeded, so a rerun gives the same predictions"""
     source = _code(notebook)
     require(source.strip(), "the notebook has no code")
-    missing, global_seed = unseeded_calls(source)
-    if global_seed:
-        missing = [m for m in missing if m not in ("default_rng", "RandomState")]
+    missing = metrics.unseeded_calls(source)
     assert not missing, f"no seed given to: {', '.join(sorted(set(missing)))}"
 
 

@@ -30,14 +30,13 @@ TASK_DIR = Path(__file__).resolve().parent.parent
 HIDDEN = TASK_DIR / "grader" / "data"
 OUT = HIDDEN / "calibration.json"
 MARGIN = 0.01  # numpy/sklearn builds may move the reference's PR-AUC in the third decimal
-sys.path.insert(0, str(TASK_DIR.parents[1] / "graders"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_notebooks import SOURCES, parse_cells  # noqa: E402
 
 
 def grader_module():
-    """The hidden suite's module, for its metric functions (one definition of PR-AUC and ECE)."""
-    spec = importlib.util.spec_from_file_location("churn_grader", TASK_DIR / "grader" / "test_churn.py")
+    """The hidden suite's metric functions (one definition of PR-AUC and ECE)."""
+    spec = importlib.util.spec_from_file_location("churn_metrics", TASK_DIR / "grader" / "metrics.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
