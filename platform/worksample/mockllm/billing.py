@@ -18,9 +18,16 @@ from worksample.mockllm.limits import cost_usd
 from worksample.mockllm.profile import ModelSpec
 
 
-def charge(gate: Gate, ex: Exchange, spec: ModelSpec, storm, completion_tokens: int) -> None:
-    """Bill `ex` for its prompt and `completion_tokens` delivered so far. Never shrinks."""
-    if ex.billed and completion_tokens <= ex.completion_tokens:
+def charge(gate: Gate, ex: Exchange, spec: ModelSpec, storm, completion_tokens: int, *, settle: bool = False) -> None:
+    """Bill `ex` for its prompt and `completion_tokens` delivered so far.
+
+    Only grows, except with `settle`: the exact count once the stream has
+    stopped replaces the running estimate, and spend above it is given back
+    (tokens already taken from the buckets stay taken).
+    """
+    if ex.billed and completion_tokens == ex.completion_tokens:
+        return
+    if ex.billed and completion_tokens < ex.completion_tokens and not settle:
         return
     before = max(ex.completion_tokens - ex.reserved_tokens, 0) if ex.billed else 0
     cost = cost_usd(ex.prompt_tokens, completion_tokens, spec.input_per_mtok, spec.output_per_mtok)

@@ -166,16 +166,20 @@ class Responder:
                     "headers": self._headers(ex, wire.SSE_TYPE) + [(b"cache-control", b"no-cache")]})
         gap = latency * 0.7 / max(len(events), 1)
         if gap >= _MIN_GAP_S:
-            for event, progress in events[:-1]:
-                # Charge before the bytes go out: a client cannot take them and leave unbilled.
-                charge(delivered_tokens(reply, progress))
+            held = 0
+            for i, (event, _, framing, text) in enumerate(events[:-1]):
+                # Charge before the bytes go out, so a client cannot take them and leave unbilled:
+                # a running count of the pieces (linear), settled exactly when the stream stops.
+                held += framing + tokens.count(text)
+                charge(min(held, reply.completion_tokens))
                 await send({"type": "http.response.body", "body": event, "more_body": True})
                 if not await pause(gap, ex.receive):
+                    charge(delivered_tokens(reply, events[i][1]), settle=True)
                     client_closed(ex)
                     return
             events = events[-1:]
-        charge(delivered_tokens(reply, events[-1][1]))
-        body = b"".join(event for event, _ in events)
+        charge(delivered_tokens(reply, events[-1][1]), settle=True)
+        body = b"".join(event[0] for event in events)
         if not self.server.log_call(ex):  # no room for its line: the rest is not delivered
             await _reset(send)
             return
@@ -227,32 +231,37 @@ def _completion_id(ex: Exchange) -> str:
 Progress = tuple[int, int, int] | None
 
 
-def _stream_events(ex: Exchange, req: ChatRequest, reply: Reply) -> list[tuple[bytes, Progress]]:
-    """All SSE events of a stream with the progress each one completes, ending with usage (if asked) and [DONE]."""
+def _stream_events(ex: Exchange, req: ChatRequest, reply: Reply) -> list[tuple[bytes, Progress, int, str]]:
+    """All SSE events of a stream, ending with usage (if asked) and [DONE].
+
+    Each event comes with the progress it completes (for the exact count of
+    what was delivered) and what it adds (framing tokens, text to count) for
+    the running estimate charged while a paced stream goes out.
+    """
     cid, created, model, usage = _completion_id(ex), int(ex.ts), req.model, req.include_usage
-    events: list[tuple[bytes, Progress]] = [
-        (wire.chunk(cid, created, model, {"role": "assistant", "content": "", "refusal": None}, None, usage), (0, 0, -1))]
+    events: list[tuple[bytes, Progress, int, str]] = [
+        (wire.chunk(cid, created, model, {"role": "assistant", "content": "", "refusal": None}, None, usage), (0, 0, -1), 0, "")]
     sent = 0
     for piece in wire.split_text(reply.content or ""):
         sent += len(piece)
-        events.append((wire.chunk(cid, created, model, {"content": piece}, None, usage), (sent, 0, -1)))
+        events.append((wire.chunk(cid, created, model, {"content": piece}, None, usage), (sent, 0, -1), 0, piece))
     for i, (call_id, name, args) in enumerate(reply.calls):
         head = {"index": i, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
-        events.append((wire.chunk(cid, created, model, {"tool_calls": [head]}, None, usage), (sent, i, 0)))
+        events.append((wire.chunk(cid, created, model, {"tool_calls": [head]}, None, usage), (sent, i, 0), TOOL_CALL_OVERHEAD, name))
         done = 0
         for piece in wire.split_text(args, 24):
             done += len(piece)
             events.append((wire.chunk(cid, created, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}, None, usage),
-                           (sent, i, done)))
-    events.append((wire.chunk(cid, created, model, {}, reply.finish, usage), None))
+                           (sent, i, done), 0, piece))
+    events.append((wire.chunk(cid, created, model, {}, reply.finish, usage), None, 0, ""))
     if usage:
-        events.append((wire.usage_chunk(cid, created, model, wire.usage(ex.prompt_tokens, reply.completion_tokens)), None))
-    events.append((wire.SSE_DONE, None))
+        events.append((wire.usage_chunk(cid, created, model, wire.usage(ex.prompt_tokens, reply.completion_tokens)), None, 0, ""))
+    events.append((wire.SSE_DONE, None, 0, ""))
     return events
 
 
 def delivered_tokens(reply: Reply, progress: Progress) -> int:
-    """Completion tokens a client has received once the stream got to `progress` (exact, same counter)."""
+    """Completion tokens a client has received once the stream got to `progress` (exact: one count)."""
     if progress is None:
         return reply.completion_tokens
     content_chars, call_index, args_chars = progress

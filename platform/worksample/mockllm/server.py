@@ -255,7 +255,7 @@ class MockServer:
             ex.fault = reply.fault
         latency = draw.latency_s * answer.latency_factor
         if req.stream:
-            await self.out.stream(ex, send, req, reply, latency, charge=lambda n: billing.charge(self.gate, ex, spec, storm, n))
+            await self.out.stream(ex, send, req, reply, latency, charge=lambda n, settle=False: billing.charge(self.gate, ex, spec, storm, n, settle=settle))
         elif await pause(latency, ex.receive):
             billing.charge(self.gate, ex, spec, storm, reply.completion_tokens)
             await self.out.completion(ex, send, req, reply)
