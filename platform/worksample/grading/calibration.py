@@ -158,9 +158,11 @@ def format_table(cal: Calibration) -> str:
         reference = cand.name == "solution"
         margin = min((g.margin(reference) for g in graded), default=0.0)
         mean_s = sum(g.grading_s for g in graded) / len(graded) if graded else 0.0
-        rows.append(f"{cand.name:<18} " + " ".join(f"{c:>16}" for c in cells) + f" {margin:>+7.1f}% {mean_s:>7.0f}s")
-    rows.append(f"pass mark {cal.threshold:g}%; margin = percentage points on the right side of it "
-                "(reference above, baselines below), worst seed")
+        gates = sorted({gate for g in graded for gate in g.gates_failed})
+        rows.append(f"{cand.name:<18} " + " ".join(f"{c:>16}" for c in cells) + f" {margin:>+7.1f}% {mean_s:>7.0f}s"
+                    + (f"  failed gates: {', '.join(gates)}" if gates else ""))
+    rows.append(f"pass mark {cal.threshold:g}%; margin = percentage points of score on the right side of it "
+                "(reference above, baselines below), worst seed; a failed gate means not passed whatever the score")
     return "\n".join(rows)
 
 
