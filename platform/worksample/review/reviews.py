@@ -177,7 +177,7 @@ class DecisionView:
 def decide(viewer: Viewer, submission_id: str, decision, note="") -> DecisionView:
     """Record an admin's decision (advance, reject, hold) with a note; the newest decision is the current one."""
     errors = []
-    if decision not in DecisionKind.__members__:
+    if not isinstance(decision, str) or decision not in DecisionKind.__members__:  # JSON may send any type
         errors.append(_error(["decision"], "must be one of " + ", ".join(DecisionKind.__members__)))
     if not isinstance(note, str) or len(note) > NOTE_CAP:
         errors.append(_error(["note"], f"must be text of at most {NOTE_CAP} characters"))
