@@ -103,3 +103,23 @@ def send_invites(invites: list[Invite]) -> list[str]:
         except (OSError, smtplib.SMTPException):
             pass
     return failed
+
+
+def mail_invitation(invitation_id: str, url: str) -> bool:
+    """Mail one new invitation's link (when SMTP is set up); True if sent. Never raises: the invitation
+    exists either way, and its link is shown to whoever created it."""
+    if not configured():
+        return False
+    from worksample.db import Invitation, session_scope
+
+    try:
+        with session_scope() as db:
+            inv = db.get(Invitation, invitation_id)
+            if inv is None:
+                return False
+            invite = Invite(inv.candidate_name, inv.candidate_email, inv.task.title, url,
+                            f"{inv.expires_at:%Y-%m-%d}" if inv.expires_at else "further notice")
+        return not send_invites([invite])
+    except Exception as exc:  # SMTP down, refused, database away: logged; the link is shown instead
+        log.warning("invitation %s: mail not sent: %s: %s", invitation_id, type(exc).__name__, exc)
+        return False

@@ -189,14 +189,13 @@ def create_bulk(data: bytes, default_task: str | None, days: int, staff) -> list
 
 def create_one(slug: str, name: str, email: str, days: int, staff) -> Created:
     """Invite one candidate (raises UnknownTask, UsageError from the invitation module)."""
-    from worksample.catalog.sync import ensure_task
     from worksample.workspace.invitations import create_invitation
 
     made = create_invitation(slug, name, email, getattr(staff, "user_id", None), valid_for=timedelta(days=days))
     audit.record("invitation.create", actor=staff, target=made.id, detail={"task": slug})
-    task = ensure_task(slug)
-    created = Created(made.id, slug, name.strip(), email.strip(), made.url, utcnow() + timedelta(days=days))
-    return _mail([created], {slug: task.title if task else slug})[0]
+    # create_invitation mailed it already when SMTP is set up (every way of inviting does).
+    return Created(made.id, slug, name.strip(), email.strip(), made.url, utcnow() + timedelta(days=days),
+                   mailed=mail.configured())
 
 
 def relink(invitation_id: str, days: int, staff) -> Created:
