@@ -61,10 +61,18 @@ def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -
     except Exception as exc:  # a grader or platform bug: recorded, never retried, never lost
         log.exception("grading %s failed", submission_id)
         body = error_report(submission_id, claim.task_slug, f"grading failed: {type(exc).__name__}: {exc}")
-        pipeline.finish(claim, body, SubmissionStatus.error)
+        if pipeline.finish(claim, body, SubmissionStatus.error):
+            _graded(submission_id)
         return body
-    pipeline.finish(claim, body)
+    if pipeline.finish(claim, body):
+        _graded(submission_id)
     return body
+
+
+def _graded(submission_id: str) -> None:
+    from worksample.webhooks import events  # H6: the submission.graded webhook, once per stored report
+
+    events.submission_graded(submission_id)
 
 
 def _grade(claim: pipeline.Claim, labels: dict[str, str] | None) -> dict:
