@@ -61,6 +61,7 @@ class Settings(BaseSettings):
                                  "when set, invitations are mailed, else links are shown to copy")
     mail_from: str = Field("worksample <noreply@localhost>", description="From: address of invitation e-mail")
     # --- end H6 ---
+
     # --- Reliability (H7, issue 13): the worker's watchdog ---
     job_stall_s: float = Field(60.0, ge=2, description="A job whose work horse shows no progress for this many "
                                "seconds is killed, logged and retried (the worker's watchdog)")
@@ -78,6 +79,17 @@ class Settings(BaseSettings):
                 pass
         return self
     # --- end H7 ---
+
+    # --- Architecture (H1, issue 9): labels added to pods (tests mark theirs; operators may tag them) ---
+    pod_labels: str = Field("", description="`k=v,k=v` labels added to every attempt pod (tests set worksample.test=1)")
+    grading_pod_labels: str = Field("", description="`k=v,k=v` labels added to every grading pod")
+
+    @staticmethod
+    def label_map(text: str) -> dict[str, str]:
+        """`k=v,k=v` as a dict (items without `=` or with an empty key are ignored)."""
+        pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+        return {k.strip(): v.strip() for k, v in pairs if k.strip()}
+    # --- end H1 ---
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -14,7 +14,6 @@ did is never an exception here: it is in the report.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -39,9 +38,9 @@ def submission_workspace(artifacts: Path) -> Path:
 
 
 def extra_pod_labels() -> dict[str, str]:
-    """Labels added to every grading pod from WORKSAMPLE_GRADING_POD_LABELS (`k=v,k=v`; tests use it)."""
-    raw = os.environ.get("WORKSAMPLE_GRADING_POD_LABELS", "")
-    return dict(item.split("=", 1) for item in raw.split(",") if "=" in item)
+    """Labels added to every grading pod (setting `grading_pod_labels`, WORKSAMPLE_GRADING_POD_LABELS)."""
+    settings = get_settings()
+    return settings.label_map(settings.grading_pod_labels)
 
 
 def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -> dict | None:

@@ -6,11 +6,8 @@ Host layout per attempt (`<data>/attempts/<attempt_id>/`):
   pod.json                    which pod serves the attempt: its socket and Jupyter token (0600)
   seeded                      marker: starter files were copied in once
 
-JupyterLab is configured through `JUPYTER_CONFIG_DIR=/ipc/jupyter`, a dir in the
-pod's bind-mounted ipc folder that we fill after the pod is created; the
-workload waits for a `go` file before it starts the server. Once the server
-answers, the config file holding the token is deleted, so the token lives only
-in the server's memory and in pod.json on the host.
+JupyterLab's configuration (written into the pod's ipc folder after the pod is
+created, the token scrubbed once the server answers) is `worksample.workspace.jupyter`.
 """
 
 from __future__ import annotations
@@ -32,24 +29,20 @@ import yaml
 from worksample.catalog.spec import Task as TaskSpec
 from worksample.config import get_settings
 from worksample.errors import InfrastructureError
+from worksample.workspace.jupyter import WAIT_THEN_START, base_url, scrub_secrets, write_jupyter_config
 
 log = logging.getLogger(__name__)
 LABEL_ATTEMPT = "worksample.attempt"
-JUPYTER_UID = 1000
 READY_TIMEOUT = 90.0
 # The pod outlives the deadline by this much so that, if every platform process is down at
 # the deadline, the reaper still removes it; writes after the deadline never count anyway.
 POD_GRACE_S = 900
-# JupyterLab autosaves every 120 s by default; 10 s keeps what a deadline can lose small.
-AUTOSAVE_S = 10
-WAIT_THEN_START = "while [ ! -e /ipc/jupyter/go ]; do sleep 0.02; done; exec jupyter lab"
 
 
 def extra_labels() -> dict[str, str]:
-    """Labels added to every attempt pod from WORKSAMPLE_POD_LABELS (`k=v,k=v`; tests set worksample.test=1)."""
-    text = os.environ.get("WORKSAMPLE_POD_LABELS", "")
-    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
-    return {k.strip(): v.strip() for k, v in pairs if k.strip()}
+    """Labels added to every attempt pod (setting `pod_labels`, WORKSAMPLE_POD_LABELS; tests set worksample.test=1)."""
+    settings = get_settings()
+    return settings.label_map(settings.pod_labels)
 
 
 class PodNotReady(InfrastructureError):
@@ -76,11 +69,6 @@ def attempt_dir(attempt_id: str) -> Path:
 def workspace_path(attempt_id: str) -> Path:
     """Where the attempt's workspace is mounted on the host."""
     return attempt_dir(attempt_id) / "workspace"
-
-
-def base_url(attempt_id: str) -> str:
-    """JupyterLab's base URL, the same path the platform serves it under."""
-    return f"/w/{attempt_id}/"
 
 
 @contextmanager
@@ -229,42 +217,6 @@ def _profile_seed(profile: Path | None) -> int:
         return 0
     seed = data.get("seed", 0) if isinstance(data, dict) else 0
     return seed if isinstance(seed, int) else 0
-
-
-def write_jupyter_config(ipc_dir: Path, attempt_id: str, token: str) -> Path:
-    """Write JupyterLab's config into `<ipc>/jupyter` (seen in the pod as /ipc/jupyter); return that dir."""
-    config = ipc_dir / "jupyter"
-    files = {
-        "jupyter_server_config.json": {
-            "ServerApp": {"sock": "/ipc/jupyter.sock", "base_url": base_url(attempt_id), "root_dir": "/workspace",
-                          "open_browser": False, "terminals_enabled": True},
-            "IdentityProvider": {"token": token},
-            "LabApp": {"app_settings_dir": "/ipc/jupyter/lab-settings", "extension_manager": "readonly",
-                       "expose_app_in_browser": True,
-                       "news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"},
-        },
-        # The extension manager would offer to install from PyPI: off. Announcements fetch news: off.
-        "labconfig/page_config.json": {"disabledExtensions": {
-            "@jupyterlab/extensionmanager-extension": True, "@jupyterlab/apputils-extension:announcements": True}},
-        "lab-settings/overrides.json": {"@jupyterlab/docmanager-extension:plugin": {"autosaveInterval": AUTOSAVE_S}},
-    }
-    for rel, content in files.items():
-        path = config / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content))
-    (config / "runtime").mkdir(exist_ok=True)
-    for root, dirs, names in os.walk(config):
-        for name in [*dirs, *names]:
-            os.chown(os.path.join(root, name), JUPYTER_UID, JUPYTER_UID)
-    os.chown(config, JUPYTER_UID, JUPYTER_UID)
-    return config
-
-
-def scrub_secrets(config: Path) -> None:
-    """Delete the files that hold the Jupyter token once the server has read them."""
-    (config / "jupyter_server_config.json").unlink(missing_ok=True)
-    for path in (config / "runtime").glob("jpserver-*"):
-        path.unlink(missing_ok=True)
 
 
 def jupyter_answers(jupyter: Jupyter, timeout: float = 2.0) -> bool:

@@ -33,13 +33,20 @@ def running(attempt_id: str) -> bool:
     return any(c["State"] == "running" for c in attempt_pods(attempt_id))
 
 
+def started_attempt(make_platform, time_limit: str = "30m"):
+    """A platform with one running attempt: (platform, admin token, invitation, attempt id, attempt cookie)."""
+    platform, slug = make_platform(time_limit=time_limit)
+    admin = platform.admin_token()
+    invitation = platform.invite(admin, slug)
+    started, cookie = platform.start_attempt(invitation["token"])
+    return platform, admin, invitation, started, cookie
+
+
 @pytest.mark.timeout(600)
 def test_an_attempt_extended_by_60_minutes_is_not_reaped_at_its_old_deadline(make_platform):
     from worksample.sandbox import reap
 
-    platform, slug = make_platform(time_limit="1m")
-    admin = platform.admin_token()
-    started, cookie = platform.start_attempt(platform.invite(admin, slug)["token"])
+    platform, admin, _invitation, started, cookie = started_attempt(make_platform, time_limit="1m")
     attempt_id = started["attempt_id"]
     old_deadline = datetime.fromisoformat(started["deadline"]).timestamp()
     resp = admin_post(platform, admin, f"/api/v1/attempts/{attempt_id}/extend", {"minutes": 60})
@@ -60,10 +67,7 @@ def test_an_attempt_extended_by_60_minutes_is_not_reaped_at_its_old_deadline(mak
 def test_revoke_stops_a_running_attempt_at_once_and_keeps_its_work(make_platform, data_dir):
     from worksample.sandbox import close_workspace, open_workspace
 
-    platform, slug = make_platform()
-    admin = platform.admin_token()
-    invitation = platform.invite(admin, slug)
-    started, cookie = platform.start_attempt(invitation["token"])
+    platform, admin, invitation, started, cookie = started_attempt(make_platform)
     attempt_id = started["attempt_id"]
     with platform.candidate(cookie) as client:
         put_file(client, attempt_id, "notes.txt", "keep me")
@@ -104,10 +108,7 @@ def test_revoke_stops_a_running_attempt_at_once_and_keeps_its_work(make_platform
 
 @pytest.mark.timeout(600)
 def test_revoking_or_extending_an_attempt_that_has_ended_is_409_with_the_reason(make_platform):
-    platform, slug = make_platform()
-    admin = platform.admin_token()
-    invitation = platform.invite(admin, slug)
-    started, cookie = platform.start_attempt(invitation["token"])
+    platform, admin, invitation, started, cookie = started_attempt(make_platform)
     attempt_id = started["attempt_id"]
     with platform.candidate(cookie) as client:
         assert client.post(f"/api/v1/attempts/{attempt_id}/submit").status_code == 202
