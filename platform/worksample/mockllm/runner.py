@@ -54,6 +54,7 @@ def serve(profile_path: str | Path, *, host: str = "127.0.0.1", port: int, log_p
 
     app = build_app(profile_path, log_path, seed=seed, oracle_path=oracle_path, api_keys=api_keys,
                     memory_limit=memory_limit)
+    _record_stop_on_signal(app)
     print(f"mockllm: serving {len(app.models)} model(s) on http://{host}:{port}/v1, log {app.calllog.calls_path}",
           file=sys.stderr, flush=True)
     uvicorn.run(
@@ -64,7 +65,7 @@ def serve(profile_path: str | Path, *, host: str = "127.0.0.1", port: int, log_p
         lifespan="off", access_log=False, log_level="warning", proxy_headers=False,
         server_header=False, date_header=True, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
-    app.state.stopped("signal", 0)
+    app.state.stopped("returned", 0)
     app.calllog.close()
 
 
@@ -72,3 +73,21 @@ def _best(preferred: str, fallback: str) -> str:
     import importlib.util
 
     return preferred if importlib.util.find_spec(preferred) is not None else fallback
+
+
+def _record_stop_on_signal(app) -> None:
+    """Record a stop by signal in mock.json, then die of that signal as before.
+
+    uvicorn catches SIGTERM/SIGINT while it serves, shuts down gracefully,
+    restores the handlers it found (these) and raises the signal again.
+    """
+    import signal
+
+    def handler(sig: int, frame) -> None:
+        app.state.stopped("signal", 128 + sig)
+        app.calllog.close()
+        signal.signal(sig, signal.SIG_DFL)
+        signal.raise_signal(sig)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)

@@ -7,6 +7,8 @@ the budget already spent, the rate-limit buckets, the request indices and the
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -46,6 +48,8 @@ def test_restart_continues_request_indices_and_paid_count(mock) -> None:
     for _ in range(3):
         _post(first)
     first.stop()
+    stopped = json.loads((first.log_path.parent / "mock.json").read_text())["stopped"]
+    assert stopped["reason"] == "signal" and stopped["exit_status"] == 143
     again = mock(first.profile_path, log_path=first.log_path)
     _post(again)
     calls = again.calls()
