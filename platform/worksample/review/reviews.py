@@ -136,7 +136,11 @@ def _save(viewer: Viewer, submission_id: str, scores, recommendation, comment) -
         row.recommendation, row.comment, row.updated_at = Recommendation(recommendation), comment, utcnow()
         db.flush()
         name = db.get(User, viewer.user_id).name
-        return _view(row, name)
+        view = _view(row, name)
+    from worksample.webhooks import events  # H6: webhook event, after the commit
+
+    events.review_submitted(submission_id, viewer.user_id)
+    return view
 
 
 def my_review(viewer: Viewer, submission_id: str) -> ReviewView | None:
@@ -189,7 +193,11 @@ def decide(viewer: Viewer, submission_id: str, decision, note="") -> DecisionVie
                        decided_by=viewer.user_id, created_at=utcnow())
         db.add(row)
         db.flush()
-        return DecisionView(row.decision.value, note, db.get(User, viewer.user_id).name, row.created_at)
+        view = DecisionView(row.decision.value, note, db.get(User, viewer.user_id).name, row.created_at)
+    from worksample.webhooks import events  # H6: webhook event, after the commit
+
+    events.decision_made(submission_id)
+    return view
 
 
 def current_decision(submission_id: str) -> DecisionView | None:

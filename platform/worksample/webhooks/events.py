@@ -95,3 +95,40 @@ def submission_graded(submission_id: str) -> None:
                     "score": report.score if report else None, "max_score": report.max_score if report else None,
                     "passed": report.passed if report else None, "report_version": report.version if report else None}
     _emit("submission.graded", build)
+
+
+def review_submitted(submission_id: str, reviewer_id: str) -> None:
+    """Emit `review.submitted` (a reviewer created or updated their review): ids, recommendation, points."""
+    def build():
+        from worksample.db.models import Review
+
+        with session_scope() as db:
+            row = db.scalar(select(Review).where(Review.submission_id == submission_id,
+                                                 Review.reviewer_id == reviewer_id))
+            sub = db.get(Submission, submission_id)
+            if row is None or sub is None:
+                return None
+            invitation_id = db.scalar(select(Attempt.invitation_id).where(Attempt.id == sub.attempt_id)) \
+                if sub.attempt_id else None
+            return {"submission_id": submission_id, "invitation_id": invitation_id, "task": sub.task.slug,
+                    "reviewer_id": reviewer_id, "recommendation": getattr(row.recommendation, "value", None),
+                    "points": row.points, "max_points": row.max_points, "updated_at": _iso(row.updated_at)}
+    _emit("review.submitted", build)
+
+
+def decision_made(submission_id: str) -> None:
+    """Emit `decision.made` with the current (newest) decision; the note stays in the platform."""
+    def build():
+        from worksample.db.models import Decision
+
+        with session_scope() as db:
+            row = db.scalar(select(Decision).where(Decision.submission_id == submission_id)
+                            .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(1))
+            sub = db.get(Submission, submission_id)
+            if row is None or sub is None:
+                return None
+            invitation_id = db.scalar(select(Attempt.invitation_id).where(Attempt.id == sub.attempt_id)) \
+                if sub.attempt_id else None
+            return {"submission_id": submission_id, "invitation_id": invitation_id, "task": sub.task.slug,
+                    "decision": row.decision.value, "decided_by": row.decided_by, "decided_at": _iso(row.created_at)}
+    _emit("decision.made", build)

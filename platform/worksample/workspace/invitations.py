@@ -95,6 +95,9 @@ def create_invitation(slug: str, name: str, email: str, created_by: str | None =
     from worksample.webhooks import events  # H6: webhook event, after the commit
 
     events.invitation_created(made.id)
+    from worksample.mail import mail_invitation  # H6: with WORKSAMPLE_SMTP_URL set, the link is mailed
+
+    mail_invitation(made.id, made.url)
     return made
 
 
