@@ -21,33 +21,15 @@ from worksample import audit, mail
 from worksample.admin.csv_import import parse_invitation_csv
 from worksample.db import Attempt, Invitation, Task, session_scope
 from worksample.db.models import AttemptStatus, utcnow
-from worksample.errors import WorksampleError
+from worksample.errors import Conflict, DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 DEFAULT_EXPIRY_DAYS = 14
 MAX_EXPIRY_DAYS = 90
 
 
-class Refused(WorksampleError):
-    """A request this module refuses; `http_status` says how the API answers (404, 409 or 422)."""
-
-    http_status = 422
-
-
-class NotFound(Refused):
-    """No such invitation."""
-
-    http_status = 404
-
-
-class Conflict(Refused):
-    """The invitation's state does not allow it (revoked, or its attempt has ended)."""
-
-    http_status = 409
-
-
-class Invalid(Refused):
-    """A field with a bad value; the message names it."""
+# What this module refuses with: the platform's domain errors (NotFound 404, Conflict 409, Invalid 422).
+Refused = DomainError
 
 
 class CsvRefused(Invalid):
