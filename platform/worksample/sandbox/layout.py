@@ -23,6 +23,10 @@ from worksample.sandbox.spec import MOCK_UID, WORKLOAD_UID, Mount, PodSpec
 SHORT_ROOT = Path("/tmp/wspods")
 SOCKET_PATH_MAX = 100  # unix sockets allow 107 bytes; keep a margin
 KERNEL_PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+# The ipc dir holds sockets, the kernel's connection file and JupyterLab's config and runtime
+# files: a few KiB. The sandbox can write there, so it gets a quota like the workspace.
+IPC_QUOTA = 16 * 1024**2
+IPC_INODES = 4096
 
 # Used when a pod is made without a fault plan (e.g. `worksample sandbox run`): no faults.
 DEFAULT_PROFILE = {
@@ -79,10 +83,10 @@ def empty_resolv_conf(pod_dir: Path) -> Path:
 
 
 def make_ipc_dir(pod_dir: Path) -> Path:
-    """The dir bind-mounted at /ipc where the workload (uid 1000) creates its sockets."""
+    """The dir bind-mounted at /ipc where the workload (uid 1000) creates its sockets: a tmpfs of IPC_QUOTA."""
     ipc = pod_dir / "ipc"
     ipc.mkdir(mode=0o700)
-    os.chown(ipc, WORKLOAD_UID, WORKLOAD_UID)
+    quota.mount_tmpfs(ipc, IPC_QUOTA, WORKLOAD_UID, IPC_INODES)
     return ipc
 
 
@@ -121,9 +125,10 @@ def remove_pod_dir(pod_dir: Path) -> None:
     """Unmount an ephemeral workspace and delete the pod dir, but only a pod dir of ours."""
     if not any(pod_dir.parent == root for root in pod_roots()) or not pod_dir.name.startswith("p"):
         return
+    quota.unmount(pod_dir / "ipc")
     workspace = quota.Workspace(pod_dir / "workspace.img", pod_dir / "workspace")
     quota.close_workspace(workspace)
-    if workspace.mounted:  # never delete through a mount point
+    if workspace.mounted or os.path.ismount(pod_dir / "ipc"):  # never delete through a mount point
         return
     shutil.rmtree(pod_dir, ignore_errors=True)
 

@@ -82,6 +82,28 @@ def close_workspace(workspace: Workspace, delete: bool = False) -> None:
             pass
 
 
+def mount_tmpfs(path: Path, size: int, uid: int = WORKLOAD_UID, inodes: int = 4096) -> None:
+    """Mount a tmpfs of `size` bytes and `inodes` files at `path` (an existing dir), owned by `uid`, mode 0700.
+
+    For the pod's ipc dir: the sandbox writes there, so it needs a quota of its
+    own (writes past it fail with ENOSPC); the host reaches the sockets in it
+    through the same path. Raises QuotaError if not root or mount fails.
+    """
+    if os.geteuid() != 0:
+        raise QuotaError("the ipc dir quota needs root (mounting a tmpfs); run the platform as root")
+    options = f"size={size},nr_inodes={inodes},mode=0700,uid={uid},gid={uid},nosuid,nodev,noexec"
+    _run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], "mount the ipc dir")
+
+
+def unmount(path: Path) -> None:
+    """Unmount whatever is mounted at `path` (lazily if busy); nothing when nothing is mounted."""
+    if not os.path.ismount(path):
+        return
+    result = subprocess.run(["umount", str(path)], capture_output=True, text=True)
+    if result.returncode != 0:
+        _run(["umount", "-l", str(path)], f"unmount {path}")
+
+
 def prepare_layout(workspace: Workspace, uid: int = WORKLOAD_UID, with_data: bool = False) -> None:
     """Make the dirs the sandbox expects (`outputs/`, `data/` mount point) and drop `lost+found`."""
     lost = workspace.path / "lost+found"
