@@ -48,6 +48,7 @@ def test_bulk_invitations_mail_webhooks_relink_and_roles(make_platform, workers,
 
         # The mail: one per candidate, to them, with their own link.
         assert sorted(rcpt[0] for rcpt, _msg in mails) == ["ada@example.com", "bo@example.com", "cy@example.com"]
+        assert all(m["To"].addresses[0].display_name for _rcpt, m in mails)
         for inv in invitations:
             (_rcpt, msg), = [m for m in mails if m[0] == [inv["candidate"]["email"]]]
             assert inv["url"] in msg.get_content() and "Your work sample" in msg["Subject"]
@@ -56,8 +57,13 @@ def test_bulk_invitations_mail_webhooks_relink_and_roles(make_platform, workers,
         wait_for(lambda: len(receiver.requests) >= 3, 60, what="three invitation.created deliveries")
         assert all(r.verified for r in receiver.requests)
 
+        # One at a time through the API: mailed and announced too.
+        dee = platform.invite(admin["Authorization"][7:], slug, name="Dee Ray")
+        assert any(dee["url"] in msg.get_content() for _rcpt, msg in mails)
+        wait_for(lambda: len(receiver.requests) >= 4, 60, what="the fourth invitation.created")
+
         listed = api.get(f"/api/v1/invitations?task={slug}", headers=admin).json()["invitations"]
-        assert {i["stage"] for i in listed} == {"invited"} and len(listed) == 3
+        assert {i["stage"] for i in listed} == {"invited"} and len(listed) == 4
 
         # A new link retires the old one.
         first = invitations[0]
