@@ -12,11 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import re
 
 WIDTH, HEIGHT, PAD = 860, 260, 40
 LANES = (("ok", "2xx", "#2e7d32"), ("rate", "429", "#ef6c00"), ("server", "5xx/net", "#c62828"),
          ("client", "4xx", "#6a1b9a"))
-CELL_TEXT_CAP = 20_000
+CELL_TEXT_CAP = 20_000  # per output (outputs only: code is always shown whole)
+OUTPUTS_SHOWN = 200
+PAGE_CELLS = 200
+PAGE_CHARS = 1_000_000
 
 
 def _lane(status: int, fault: str | None) -> int:
@@ -77,9 +81,11 @@ def _cost_line(timeline: list[list], x, top: float, plot_h: float) -> str:
 
 
 def _text(value: object) -> str:
-    text = "".join(value) if isinstance(value, list) else str(value or "")
+    """Output text, escaped; cut at CELL_TEXT_CAP with a visible mark saying how much was cut."""
+    text = "".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
     if len(text) > CELL_TEXT_CAP:
-        text = text[:CELL_TEXT_CAP] + "\n[… cut for display]"
+        cut = len(text) - CELL_TEXT_CAP
+        return html.escape(text[:CELL_TEXT_CAP]) + f'\n<span class="cut">[{cut:,} more characters of this output not shown]</span>'
     return html.escape(text)
 
 
@@ -98,7 +104,8 @@ def _output(out: dict) -> str:
     if kind == "stream":
         return f'<pre class="stream {html.escape(str(out.get("name", "")))}">{_text(out.get("text"))}</pre>'
     if kind == "error":
-        tb = "\n".join(out.get("traceback") or [f"{out.get('ename')}: {out.get('evalue')}"])
+        trace = out.get("traceback") if isinstance(out.get("traceback"), list) else None
+        tb = "\n".join(str(line) for line in trace or [f"{out.get('ename')}: {out.get('evalue')}"])
         return f'<pre class="error">{_text(_strip_ansi(tb))}</pre>'
     data = out.get("data") or {}
     for mime in ("image/png", "image/jpeg"):
@@ -117,29 +124,94 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
-def notebook_html(nb: dict, markdown=None) -> str:
-    """The executed notebook as a self-contained HTML document with every candidate string escaped.
+def notebook_html(nb: dict, markdown=None, page: int = 1, page_url=None) -> str:
+    """One page of the executed notebook as a self-contained HTML document, every candidate string escaped.
 
-    `markdown`, when given, turns a Markdown cell's source into *sanitised* HTML (the review page passes
+    Every cell is shown, numbered, and every character of its source (code is
+    what ran: none of it may hide from the reviewer). Long notebooks are split
+    into pages (`paginate`); each page says which cells it holds and links to
+    the others through `page_url(n)` (default `?page=n`). Outputs may be cut,
+    and say so where they are. `markdown`, when given, turns a Markdown cell's
+    source into *sanitised* HTML (the review page passes
     review.markdown.render_markdown); without it Markdown cells are shown as escaped text.
     """
-    cells = []
-    for cell in (nb.get("cells") or [])[:2000]:
-        kind = cell.get("cell_type")
-        if kind == "markdown" and markdown is not None:
-            source = cell.get("source")
-            cells.append(f'<div class="md">{markdown("".join(source) if isinstance(source, list) else str(source or ""))}</div>')
-        elif kind == "markdown":
-            cells.append(f'<div class="md"><pre>{_text(cell.get("source"))}</pre></div>')
-        elif kind == "code":
-            count = cell.get("execution_count")
-            outs = "".join(_output(o) for o in (cell.get("outputs") or [])[:200] if isinstance(o, dict))
-            cells.append(f'<div class="code"><div class="count">[{int(count) if isinstance(count, int) else " "}]</div>'
-                         f'<pre class="src">{_text(cell.get("source"))}</pre><div class="outs">{outs}</div></div>')
+    cells = [c for c in (nb.get("cells") if isinstance(nb.get("cells"), list) else [])]
+    pages = paginate(cells)
+    page = min(max(int(page), 1), len(pages))
+    first, last = pages[page - 1]
+    body = [_cell_html(i + 1, cells[i], markdown) for i in range(first, last)]
+    nav = _page_nav(pages, page, len(cells), page_url or (lambda n: f"?page={n}"))
     style = ("body{font:13px/1.4 system-ui,sans-serif;margin:8px;color:#222}pre{white-space:pre-wrap;"
              "word-break:break-word;margin:2px 0}.src{background:#f6f8fa;padding:6px;border-left:3px solid #1565c0}"
              ".md pre{font-family:inherit}.md table{border-collapse:collapse}.md td,.md th{border:1px solid #ddd;padding:2px 6px}"
              ".md code{background:#f6f8fa;padding:0 2px}.error{background:#fdecea}.stderr{background:#fff8e1}.count{color:#888;"
-             "font-size:11px}.code,.md{margin:10px 0}img{max-width:100%}.muted{color:#888}")
+             "font-size:11px}.code,.md,.raw{margin:10px 0}img{max-width:100%}.muted{color:#888}"
+             ".cut{color:#b71c1c;font-weight:600}.hidden-char{color:#b71c1c;background:#fdecea}"
+             ".pages{background:#fff8e1;border:1px solid #ffe082;padding:4px 8px;margin:6px 0}")
+    content = "".join(body) or "<p class=muted>No notebook was recorded.</p>"
     return (f'<!doctype html><html><head><meta charset="utf-8"><style>{style}</style></head>'
-            f'<body>{"".join(cells) or "<p class=muted>No notebook was recorded.</p>"}</body></html>')
+            f'<body>{nav}{content}{nav if len(pages) > 1 else ""}</body></html>')
+
+
+def paginate(cells: list, max_cells: int = PAGE_CELLS, max_chars: int = PAGE_CHARS) -> list[tuple[int, int]]:
+    """Split cells into pages, as (first, end) index pairs: at most `max_cells` cells and about
+    `max_chars` characters of source per page (a larger cell gets a page of its own, whole)."""
+    pages, first, chars = [], 0, 0
+    for index, cell in enumerate(cells):
+        size = len(_source(cell))
+        if index > first and (index - first >= max_cells or chars + size > max_chars):
+            pages.append((first, index))
+            first, chars = index, 0
+        chars += size
+    pages.append((first, len(cells)))
+    return pages
+
+
+def _page_nav(pages: list[tuple[int, int]], page: int, total: int, page_url) -> str:
+    first, last = pages[page - 1]
+    if len(pages) == 1:
+        return f'<p class="muted">{total} cell{"" if total == 1 else "s"}, all shown.</p>' if total else ""
+    links = " ".join(f"<b>{n}</b>" if n == page else f'<a href="{html.escape(page_url(n))}">{n}</a>'
+                     for n in range(1, len(pages) + 1))
+    return (f'<div class="pages">Cells {first + 1}–{last} of {total}: page {page} of {len(pages)}. '
+            f"Pages: {links}</div>")
+
+
+def _source(cell) -> str:
+    source = cell.get("source") if isinstance(cell, dict) else None
+    if isinstance(source, list):
+        return "".join(str(part) for part in source)
+    return "" if source is None else str(source)
+
+
+def _cell_html(number: int, cell, markdown) -> str:
+    if not isinstance(cell, dict):
+        return f'<div class="raw"><div class="count">cell {number}</div><p class="muted">[not a cell]</p></div>'
+    kind = cell.get("cell_type")
+    label = f'<div class="count">cell {number}'
+    if kind == "markdown" and markdown is not None:
+        return f'<div class="md">{label}</div>{markdown(_source(cell))}</div>'
+    if kind == "markdown":
+        return f'<div class="md">{label}</div><pre>{_code(_source(cell))}</pre></div>'
+    if kind == "code":
+        count = cell.get("execution_count")
+        shown = f"[{int(count)}]" if isinstance(count, int) and not isinstance(count, bool) else "[ ]"
+        outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
+        outs = "".join(_output(o) for o in outputs[:OUTPUTS_SHOWN] if isinstance(o, dict))
+        if len(outputs) > OUTPUTS_SHOWN:
+            outs += f'<p class="cut">[{len(outputs) - OUTPUTS_SHOWN} more outputs of this cell not shown]</p>'
+        return (f'<div class="code">{label} {shown}</div><pre class="src">{_code(_source(cell))}</pre>'
+                f'<div class="outs">{outs}</div></div>')
+    what = "raw" if kind == "raw" else f"unknown type {str(kind)[:40]!r}"
+    return f'<div class="raw">{label} ({html.escape(what)}, not run)</div><pre>{_code(_source(cell))}</pre></div>'
+
+
+# Characters that change how code *looks* without changing what runs: bidirectional overrides
+# ("Trojan Source"), zero-width and other invisible format characters. Shown as visible marks.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
+
+
+def _code(text: str) -> str:
+    """Source text, escaped, whole, with invisible and direction-changing characters made visible."""
+    escaped = html.escape(text)
+    return _INVISIBLE.sub(lambda m: f'<span class="hidden-char">[U+{ord(m.group()):04X}]</span>', escaped)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
@@ -26,8 +26,8 @@ NOTEBOOK_CAP = 32 * 1024**2
 router = APIRouter()
 
 
-def notebook_document(submission_id: str, version: int | None) -> str | None:
-    """The executed notebook as safe HTML, or None when the submission has no report."""
+def notebook_document(submission_id: str, version: int | None, page: int = 1) -> str | None:
+    """One page of the executed notebook as safe HTML, or None when the submission has no report."""
     report = pipeline.latest_report(submission_id, version)
     if report is None:
         return None
@@ -38,14 +38,17 @@ def notebook_document(submission_id: str, version: int | None) -> str | None:
         nb = json.loads(path.read_text(errors="replace"))
     except ValueError:
         return draw.notebook_html({}, markdown=render_markdown)
-    return draw.notebook_html(nb if isinstance(nb, dict) else {}, markdown=render_markdown)
+    # Pages of a long notebook link to each other keeping the report version (grading/render.py).
+    query = f"version={version}&" if version is not None else ""
+    return draw.notebook_html(nb if isinstance(nb, dict) else {}, markdown=render_markdown, page=page,
+                              page_url=lambda n: f"?{query}page={n}")
 
 
 @router.get("/submissions/{submission_id}/notebook", response_class=HTMLResponse, include_in_schema=False)
-async def notebook_frame(submission_id: str, version: int | None = None,
+async def notebook_frame(submission_id: str, version: int | None = None, page: int = Query(1, ge=1, le=100_000),
                          staff: Staff = Depends(require_staff())) -> Response:
-    """The executed notebook, escaped, for the sandboxed frame of the review page."""
-    document = await run_in_threadpool(notebook_document, submission_id, version)
+    """The executed notebook, escaped, for the sandboxed frame of the review page (one page of cells)."""
+    document = await run_in_threadpool(notebook_document, submission_id, version, page)
     if document is None:
         raise HTTPException(404, "no report for this submission")
     return secure_headers(HTMLResponse(document), "sandbox")
