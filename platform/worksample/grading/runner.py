@@ -27,6 +27,7 @@ from worksample import sandbox
 from worksample.errors import InfrastructureError, WorksampleError
 from worksample.grading import notebook as nbrun
 from worksample.grading.suite import SuitePaths, resolve_suites
+from worksample.sandbox.kernel import DropCounter
 from worksample.sandbox.spec import GRADER_UID, GraderSpec, Limits, MockSpec, Mount, PodSpec
 from worksample.timeouts import CELL_S, GRADER_S, grading_ladder
 
@@ -190,10 +191,12 @@ def _run_entrypoint(pod, inp: GradingInput, task):
     except ValueError as exc:
         return _failed_run(str(exc)), None
     client = sandbox.wait_kernel_ready(pod, timeout=KERNEL_READY_TIMEOUT)
+    dropped = DropCounter(client)
     try:
         total = task.grading.timeout.total_seconds()
-        record = nbrun.execute_notebook(nb, client, _alive_probe(pod), min(inp.cell_timeout, total), total)
+        record = nbrun.execute_notebook(nb, client, _alive_probe(pod), min(inp.cell_timeout, total), total, dropped)
     finally:
+        dropped.close()
         client.stop_channels()
     return record, nb
 

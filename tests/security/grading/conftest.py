@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
@@ -22,14 +23,19 @@ def minitask():
 
 @pytest.fixture
 def grade(tmp_path: Path, data_dir: Path, minitask, request):
-    """grade(cells) → the report of a submission of those cells against the small task (20 s run limit)."""
+    """grade(cells, edit=None) → the report of a submission of those cells against the small task (20 s run limit)."""
     from worksample.grading.local import grade_path
 
     task = minitask.make_task(tmp_path / "tasks", timeout="20s")
     (task / "grader" / "data" / "secret.txt").write_text(minitask.SECRET)
 
-    def run(cells: list[str]) -> dict:
+    def run(cells: list[str], edit=None) -> dict:
         folder = minitask.submission(tmp_path / f"sub{len(list(tmp_path.iterdir()))}", cells)
+        if edit is not None:  # edit(notebook_json) may make it something nbformat would never write
+            path = folder / "solution.ipynb"
+            nb = json.loads(path.read_text())
+            edit(nb)
+            path.write_text(json.dumps(nb))
         return grade_path(folder, str(task), labels={"worksample.test": "1"})
 
     yield run
