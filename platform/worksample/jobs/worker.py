@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
 from rq.worker import SpawnWorker
 
@@ -68,8 +69,18 @@ class WorksampleWorker(SpawnWorker):
         super().fork_work_horse(job, queue)
 
     def maintain_heartbeats(self, job, execution) -> None:
-        """RQ calls this every monitoring interval while the horse runs: heartbeats, then the watchdog."""
-        super().maintain_heartbeats(job, execution)
+        """RQ calls this every monitoring interval while the horse runs: heartbeats, then the watchdog.
+
+        Redis away for a moment (restarted) is no reason to stop: RQ would end the worker; we wait
+        for the next interval. The horse goes on; the database holds the truth.
+        """
+        try:
+            super().maintain_heartbeats(job, execution)
+            self._watch(job)
+        except RedisConnectionError as exc:
+            self.log.warning("worker %s: Redis unreachable during job %s (%s); retrying", self.name, job.id, exc)
+
+    def _watch(self, job) -> None:
         stage, silent = watchdog.silent_for(self.connection, job.id, self._horse_started)
         if silent > self.stall_after and self.horse_pid:
             stall = watchdog.Stall(job_id=job.id, description=job.description or job.func_name, stage=stage,
@@ -130,17 +141,34 @@ def reaper_main(every: float) -> None:
     die_with_parent(signal.SIGTERM)
     _configure_logging()
     signal.signal(signal.SIGTERM, lambda *_: _exit_now(0))
-    from worksample.grading.jobs import reconcile
     from worksample.sandbox import reap
-
     from worksample.webhooks.delivery import reconcile as reconcile_webhooks  # H6: overdue webhook tries
 
-    _pass("grading reconciler", reconcile)  # submissions left queued/running by a lost worker or Redis
+    _pass("grading reconciler", _reconcile)  # submissions left queued/running by a lost worker or Redis
+    _pass("webhook reconciler", reconcile_webhooks)
     while True:
         time.sleep(every)
         _pass("sandbox reaper", reap)  # must outlive a flaky engine: the next pass retries
-        _pass("grading reconciler", reconcile)
+        _pass("grading reconciler", _reconcile)
         _pass("webhook reconciler", reconcile_webhooks)
+
+
+def _reconcile() -> None:
+    """Re-queue lost gradings (H1's reconciler), then remove the pods their dead runs left behind.
+
+    A worker killed mid-grading leaves its grading pod running until the pod's
+    deadline; once its submission is back in the queue no run owns that pod.
+    Only pods older than this pass are removed, so a new run's pod is never touched.
+    """
+    from worksample import sandbox
+    from worksample.grading.jobs import reconcile
+
+    began = time.time()
+    for submission_id in reconcile():
+        for pod in sandbox.default_backend().list_pods(labels={"worksample.submission": submission_id}):
+            if pod.created < began:
+                log.info("removing pod %s of a lost grading run of submission %s", pod.id, submission_id)
+                sandbox.remove(pod.id)
 
 
 def _pass(name: str, func) -> None:

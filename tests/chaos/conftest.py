@@ -1,0 +1,8 @@
+"""Fault-suite fixtures (see chaos_harness.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from chaos_harness import minitask, submit, worker_env, workers  # noqa: E402,F401
