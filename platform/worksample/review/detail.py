@@ -13,6 +13,7 @@ from worksample.db import Attempt, Invitation, Submission, Task, session_scope
 from worksample.grading import pipeline
 from worksample.review import reviews, timeline
 from worksample.review.rows import CandidateRow, Stage, TaskInfo, load_rows
+from worksample.db.models import Role
 from worksample.review.viewer import Viewer
 
 
@@ -99,8 +100,8 @@ def _row(viewer: Viewer, task: TaskInfo, submission_id: str) -> CandidateRow | N
 
 def _local_row(task: TaskInfo, submission_id: str, status: str) -> CandidateRow:
     # A submission with no invitation (`worksample grade`, `task test`): a report without a candidate.
-    return CandidateRow(invitation_id="", task_slug=task.slug, candidate="Local submission (no candidate)",
-                        email=None, stage=Stage.graded if status == "graded" else Stage.submitted, invited_at=None,
+    return CandidateRow(invitation_id="", task_slug=task.slug, name="Local submission (no candidate)", raw_email="",
+                        viewer=Viewer("", Role.admin, False), stage=Stage.graded if status == "graded" else Stage.submitted, invited_at=None,
                         submission_id=submission_id, submission_status=status)
 
 

@@ -64,10 +64,11 @@ class CandidateRow:
 
     invitation_id: str
     task_slug: str
-    candidate: str
-    email: str | None
+    name: str = field(repr=False)
+    raw_email: str = field(repr=False)
+    viewer: Viewer = field(repr=False)
     stage: Stage
-    invited_at: datetime | None
+    invited_at: datetime | None  # not loaded for tables (rows come in invitation order)
     attempt_id: str | None = None
     submission_id: str | None = None
     submission_status: str | None = None
@@ -85,6 +86,16 @@ class CandidateRow:
     reviewed_by_me: bool = False
     others_hidden: bool = False
     reviewers: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def candidate(self) -> str:
+        """The candidate as this viewer may see them: name, or pseudonym under blind review (computed when shown)."""
+        return self.viewer.candidate(self.invitation_id, self.name)
+
+    @property
+    def email(self) -> str | None:
+        """The candidate's email, or None under blind review."""
+        return self.viewer.email(self.raw_email)
 
     def api(self) -> dict:
         """The row as the JSON API and the CSV give it (DESIGN §11 field names)."""
@@ -106,25 +117,51 @@ def load_tasks(db: Session, slug: str | None = None) -> list[TaskInfo]:
 
 
 def _invitation_rows(db: Session, task_ids: list[str], invitation_id: str | None = None):
-    """Invitations with attempt, submission and newest report (score columns and cost only). Query 2."""
+    """Invitations with attempt, submission and newest report (score columns only), oldest first. Query 2.
+
+    Few datetime columns on purpose: each costs a conversion per row, and the table can hold thousands.
+    """
     newest = (select(Report.submission_id, func.max(Report.version).label("version"))
               .group_by(Report.submission_id).subquery())
-    cost = Report.body["llm"]["cost_usd"].as_float()
+    now = utcnow()
     query = (select(Invitation.id, Invitation.task_id, Invitation.candidate_name, Invitation.candidate_email,
-                    Invitation.created_at, Invitation.revoked_at, Invitation.expires_at,
-                    Attempt.id, Attempt.status, Attempt.started_at, Attempt.submitted_at, Attempt.deadline,
-                    Submission.id, Submission.status, Submission.created_at,
-                    Report.score, Report.max_score, Report.passed, cost)
+                    Invitation.revoked_at.is_not(None), and_(Invitation.expires_at.is_not(None),
+                                                             Invitation.expires_at <= now),
+                    Attempt.id, Attempt.status, Attempt.started_at,
+                    func.coalesce(Attempt.submitted_at, Submission.created_at).label("submitted_at"),
+                    Attempt.deadline, Submission.id, Submission.status, Report.id, Report.score,
+                    Report.max_score, Report.passed)
              .select_from(Invitation)
              .outerjoin(Attempt, Attempt.invitation_id == Invitation.id)
              .outerjoin(Submission, Submission.attempt_id == Attempt.id)
              .outerjoin(newest, newest.c.submission_id == Submission.id)
              .outerjoin(Report, and_(Report.submission_id == newest.c.submission_id,
                                      Report.version == newest.c.version))
-             .where(Invitation.task_id.in_(task_ids)))
+             .where(Invitation.task_id.in_(task_ids))
+             .order_by(Invitation.created_at, Invitation.id))
     if invitation_id is not None:
         query = query.where(Invitation.id == invitation_id)
     return db.execute(query).all()
+
+
+# A report never changes once stored, so its LLM cost is read from its JSON body once per process
+# (extracting it from every body on every page would parse megabytes of JSON per request).
+_COSTS: dict[str, float | None] = {}
+_COSTS_MAX = 200_000
+_COST_CHUNK = 500
+
+
+def _costs(db: Session, report_ids: list[str]) -> dict[str, float | None]:
+    """The graded run's LLM cost per report id; one extra query per 500 reports not seen before."""
+    missing = [rid for rid in report_ids if rid not in _COSTS]
+    if len(_COSTS) + len(missing) > _COSTS_MAX:
+        _COSTS.clear()
+    cost = Report.body["llm"]["cost_usd"].as_float()
+    for i in range(0, len(missing), _COST_CHUNK):
+        chunk = missing[i:i + _COST_CHUNK]
+        found = dict(db.execute(select(Report.id, cost).where(Report.id.in_(chunk))).all())
+        _COSTS.update({rid: found.get(rid) for rid in chunk})
+    return {rid: _COSTS.get(rid) for rid in report_ids}
 
 
 def _reviews(db: Session, task_ids: list[str]) -> dict[str, list[tuple]]:
@@ -146,7 +183,7 @@ def _decisions(db: Session, task_ids: list[str]) -> dict[str, str]:
     return {sid: decision.value for sid, decision in db.execute(query)}
 
 
-def _stage(revoked, expires, attempt_status, submission_id, has_report, n_reviews, decision) -> Stage:
+def _stage(revoked: bool, expired: bool, attempt_status, submission_id, has_report, n_reviews, decision) -> Stage:
     if decision:
         return Stage.decided
     if n_reviews:
@@ -159,38 +196,41 @@ def _stage(revoked, expires, attempt_status, submission_id, has_report, n_review
     attempt_revoked = getattr(attempt_status, "value", attempt_status) == "revoked"
     if attempt_status is not None and not attempt_revoked:
         return Stage.started
-    if revoked is not None or attempt_revoked:
+    if revoked or attempt_revoked:
         return Stage.revoked
-    if expires is not None and _aware(expires) <= utcnow():
+    if expired:
         return Stage.expired
     return Stage.invited
 
 
 def load_rows(db: Session, viewer: Viewer, tasks: list[TaskInfo], invitation_id: str | None = None) -> list[CandidateRow]:
-    """Every invitation of `tasks` (or just `invitation_id`) as `viewer` may see it, in invitation order."""
+    """Every invitation of `tasks` (or just `invitation_id`) as `viewer` may see it, oldest invitation first."""
     if not tasks:
         return []
     by_id = {t.id: t for t in tasks}
+    rubric_max = {t.id: t.rubric_max if t.rubric else None for t in tasks}
     ids = list(by_id)
+    found = _invitation_rows(db, ids, invitation_id)
     reviews, decisions, now = _reviews(db, ids), _decisions(db, ids), utcnow()
+    costs = _costs(db, [r[13] for r in found if r[13] is not None])
     rows = []
-    for (inv_id, task_id, name, email, invited, revoked, expires, attempt_id, a_status, started, a_submitted, deadline,
-         sub_id, s_status, s_created, score, max_score, passed, cost) in _invitation_rows(db, ids, invitation_id):
+    for (inv_id, task_id, name, email, revoked, expired, attempt_id, a_status, started, submitted_at, deadline,
+         sub_id, s_status, report_id, score, max_score, passed) in found:
         task = by_id[task_id]
         revs = reviews.get(sub_id, []) if sub_id else []
-        mine = any(r[0] == viewer.user_id for r in revs)
+        mine = bool(revs) and any(r[0] == viewer.user_id for r in revs)
         hidden = bool(revs) and not (viewer.is_admin or mine)
-        submitted_at = _aware(a_submitted or s_created) if sub_id else None
+        submitted_at = _aware(submitted_at) if sub_id else None
         end = submitted_at or (now if a_status is AttemptStatus.running else None)
         if end is not None and deadline is not None:
             end = min(end, _aware(deadline))  # cut off at the deadline (the sweep may submit a little later)
+        cost = costs.get(report_id) if report_id else None
         row = CandidateRow(
-            invitation_id=inv_id, task_slug=task.slug, candidate=viewer.candidate(inv_id, name),
-            email=viewer.email(email), invited_at=_aware(invited),
-            stage=_stage(revoked, expires, a_status, sub_id, score is not None, len(revs), decisions.get(sub_id)),
+            invitation_id=inv_id, task_slug=task.slug, name=name, raw_email=email, viewer=viewer, invited_at=None,
+            stage=_stage(revoked, expired, a_status, sub_id, score is not None, len(revs), decisions.get(sub_id)),
             attempt_id=attempt_id, submission_id=sub_id, submission_status=s_status.value if s_status else None,
             score=score, max_score=max_score, passed=passed, review_count=len(revs),
-            rubric_max=task.rubric_max if task.rubric else None, decision=decisions.get(sub_id) if sub_id else None,
+            rubric_max=rubric_max[task_id], decision=decisions.get(sub_id) if sub_id else None,
             submitted_at=submitted_at, cost_usd=round(cost, 6) if cost is not None else None,
             time_used_s=round((end - _aware(started)).total_seconds(), 1) if started and end else None,
             reviewed_by_me=mine, others_hidden=hidden, reviewers={r[0] for r in revs})
@@ -198,7 +238,6 @@ def load_rows(db: Session, viewer: Viewer, tasks: list[TaskInfo], invitation_id:
             row.rubric_mean = round(sum(r[1] for r in revs) / len(revs), 2)
             row.recommendations = dict(Counter(r[3] for r in revs))
         rows.append(row)
-    rows.sort(key=lambda r: (r.invited_at or now, r.invitation_id))
     return rows
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
 from worksample.config import get_settings
 from worksample.db.models import Role
@@ -30,7 +31,13 @@ def _mac(*parts: str) -> bytes:
 
 def pseudonym(invitation_id: str) -> str:
     """The stable pseudonym of an invitation's candidate, e.g. "Candidate K7Q2"."""
-    number = int.from_bytes(_mac("pseudonym", invitation_id)[:8], "big")
+    return _pseudonym(get_settings().secret_key, invitation_id)
+
+
+@lru_cache(maxsize=100_000)
+def _pseudonym(key: str, invitation_id: str) -> str:  # keyed by the secret too: a new secret, new names
+    number = int.from_bytes(hmac.new(key.encode(), f"pseudonym\x1f{invitation_id}".encode(), hashlib.sha256)
+                            .digest()[:8], "big")
     code = ""
     for _ in range(4):
         number, digit = divmod(number, len(ALPHABET))

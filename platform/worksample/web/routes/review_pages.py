@@ -23,6 +23,7 @@ from worksample.web.render import page
 from worksample.web.routes.reviews import task_rows, viewer_of
 
 router = APIRouter(include_in_schema=False)
+QUEUE_SHOWN = 25  # the dashboard shows the head of the queue; each task's candidates page has the rest
 staff_page = require_staff(page=True)
 
 
@@ -30,8 +31,9 @@ def _dashboard(staff: Staff) -> dict:
     viewer = viewer_of(staff)
     tasks, rows = task_rows(viewer, None)
     by_task = {t.slug: funnel([r for r in rows if r.task_slug == t.slug]) for t in tasks}
-    return {"tasks": tasks, "funnels": by_task, "queue": queue_for(viewer, rows), "titles":
-            {t.slug: t.title for t in tasks}, "blind": viewer.blind}
+    queue = queue_for(viewer, rows)
+    return {"tasks": tasks, "funnels": by_task, "queue": queue[:QUEUE_SHOWN], "queue_total": len(queue),
+            "titles": {t.slug: t.title for t in tasks}, "blind": viewer.blind}
 
 
 @router.get("/")
