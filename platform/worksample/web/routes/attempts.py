@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from worksample.config import get_settings
 from worksample.errors import UsageError, WorksampleError
-from worksample.web.auth import Staff, require_admin, require_staff
+from worksample.web.deps import Staff, require_admin, require_reviewer
 from worksample.workspace import activity
 from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id, cookie_kwargs, guess_limiter
 from worksample.workspace.attempts import (
@@ -148,7 +148,7 @@ async def extend(attempt_id: str, body: AttemptExtend, _admin: Staff = Depends(r
 
 
 @router.get("/{attempt_id}/activity")
-async def attempt_activity(attempt_id: str, _staff: Staff = Depends(require_staff)) -> dict:
+async def attempt_activity(attempt_id: str, _staff: Staff = Depends(require_reviewer)) -> dict:
     """What the candidate did: cells run (time, cell id, code size), saves, kernel restarts."""
     try:
         await run_in_threadpool(get_attempt, attempt_id)

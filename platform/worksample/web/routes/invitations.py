@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from worksample.errors import UsageError
-from worksample.web.auth import Staff, require_admin, require_staff
+from worksample.web.deps import Staff, require_admin, require_reviewer
 from worksample.workspace.deadlines import revoke_invitation
 from worksample.workspace.invitations import UnknownTask, create_invitation
 
@@ -39,7 +39,7 @@ class InvitationPublic(BaseModel):
 
 
 @router.post("", status_code=201, response_model=InvitationPublic)
-async def invite(body: InvitationCreate, staff: Staff = Depends(require_staff)) -> InvitationPublic:
+async def invite(body: InvitationCreate, staff: Staff = Depends(require_reviewer)) -> InvitationPublic:
     """Invite a candidate to a task; returns the link (shown once)."""
     try:
         made = await run_in_threadpool(create_invitation, body.task, body.candidate.name, body.candidate.email,
