@@ -89,7 +89,8 @@ def test(
     from worksample.grading import calibration, local
 
     folder = local.task_folder(str(path))
-    typer.echo(f"grading {len(local.candidates(folder))} candidates x {seeds} seed(s), {workers} at a time …", err=True)
+    names = [c.name for c in local.candidates(folder) if not only or c.name in only or c.name == "solution"]
+    typer.echo(f"grading {len(names)} candidate(s) x {seeds} seed(s), {workers} at a time: {', '.join(names)} …", err=True)
     cal = calibration.calibrate(folder, seeds=seeds, workers=workers, only=only)
     typer.echo(calibration.format_table(cal))
     for problem in cal.problems:
