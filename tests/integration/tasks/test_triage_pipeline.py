@@ -44,7 +44,7 @@ def test_reference_passes_every_check_in_a_grading_pod(grade):
     failing = {k: c["message"] for k, c in _checks(report).items() if c["status"] != "pass"}
     assert report["run"]["status"] == "completed", report["run"]
     assert report["passed"] and not failing, failing
-    assert report["run"]["duration_s"] <= 120
+    assert report["run"]["duration_s"] <= 180  # the grading profile schedules a 25 s stall and a 5 s outage
     assert report["llm"]["cost_usd"] <= yaml.safe_load((TASK / "profiles" / "grading.yaml").read_text())["budget_usd"]
 
 
