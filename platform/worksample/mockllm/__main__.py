@@ -20,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="accepted key (repeatable); without it any non-empty key is accepted")
     serve.add_argument("--memory-limit", type=int, default=None, dest="memory_limit",
                        help="bytes; the memory guard's limit (default: the cgroup's)")
+    serve.add_argument("--service", default=None, help="a task's service.py, served on --service-port")
+    serve.add_argument("--service-port", type=int, default=None, dest="service_port", help="default 8081")
     validate = sub.add_parser("validate", help="validate a profile")
     validate.add_argument("profile")
     return parser
@@ -30,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from worksample.mockllm import runner
     from worksample.mockllm.oracle import OracleLoadError
     from worksample.mockllm.profile import ProfileError
+    from worksample.mockllm.service import ServiceLoadError
 
     args = _parser().parse_args(argv)
     try:
@@ -38,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.profile}: ok ({len(profile.models)} models, {len(profile.faults)} faults, {len(profile.incidents)} incidents)")
             return 0
         runner.serve(args.profile, host=args.host, port=args.port, log_path=args.log, seed=args.seed,
-                     oracle_path=args.oracle, api_keys=tuple(args.api_keys), memory_limit=args.memory_limit)
+                     oracle_path=args.oracle, api_keys=tuple(args.api_keys), memory_limit=args.memory_limit,
+                     service_path=args.service, service_port=args.service_port)
         return 0
-    except (ProfileError, OracleLoadError) as exc:
+    except (ProfileError, OracleLoadError, ServiceLoadError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     except OSError as exc:  # port in use, log dir not writable

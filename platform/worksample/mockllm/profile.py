@@ -23,6 +23,8 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
   the random draw at its index; one that cannot apply to that request (a
   stream fault on a plain request, malformed_json where no JSON was asked
   for, a content fault on embeddings) waits for the next request it applies to.
+- service_faults: like faults (transport kinds only), for the task's
+  service.py on port 8081 (see service.py).
 - Absent `rate_limits`, `budget_usd`, `latency`: no limit, no budget, no delay.
 - Budget is the whole server's spend (the organisation's quota); rate limits
   are per API key.
@@ -164,6 +166,7 @@ class Profile(_Strict):
     faults: list[Fault] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
     scheduled_faults: list[ScheduledFault] = Field(default_factory=list, max_length=10_000)
+    service_faults: list[Fault] = Field(default_factory=list, description="faults of the task service (service.py)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -173,6 +176,11 @@ class Profile(_Strict):
         kinds = [f.kind for f in self.faults]
         if len(set(kinds)) != len(kinds):
             raise ValueError("each fault kind may appear once in faults")
+        service_kinds = [f.kind for f in self.service_faults]
+        if any(k not in TRANSPORT_FAULTS for k in service_kinds):
+            raise ValueError(f"service_faults: only {', '.join(TRANSPORT_FAULTS)} apply to a task service")
+        if len(set(service_kinds)) != len(service_kinds) or sum(f.rate for f in self.service_faults) > 1 + 1e-9:
+            raise ValueError("service_faults: each kind once, rates summing to at most 1")
         ats = [f.at for f in self.scheduled_faults]
         if len(set(ats)) != len(ats):
             raise ValueError(f"two scheduled_faults at the same index {sorted({a for a in ats if ats.count(a) > 1})}")
@@ -205,6 +213,8 @@ def _error_key(err: dict) -> str:
     if not loc:
         if "scheduled_faults" in msg:
             return "scheduled_faults"
+        if "service_faults" in msg:
+            return "service_faults"
         if "fault" in msg:
             return "faults"
         if "model id" in msg:

@@ -7,7 +7,7 @@ a second), and when it stops:
 
     {"started": <unix ts of the first start on this log dir>, "starts": n,
      "pressure": {"since": ts, "refused": n, "rss_mib": x} | null,
-     "stopped": {"ts": ts, "reason": "signal" | "memory", "exit_status": n} | null}
+     "stopped": {"ts": ts, "reason": "signal" | "memory" | "service_crash", "exit_status": n} | null}
 
 `started` is the run's clock: incidents and the attempt's history survive a
 restart of the mock (see recovery.py). A mock that stops itself because a
@@ -64,9 +64,11 @@ class MockState:
         if time.monotonic() - self._written_at >= 1.0:
             self.write()
 
-    def stopped(self, reason: str, exit_status: int) -> None:
+    def stopped(self, reason: str, exit_status: int, detail: str | None = None) -> None:
         """Record why the mock stops."""
         self.data["stopped"] = {"ts": round(time.time(), 6), "reason": reason, "exit_status": exit_status}
+        if detail:
+            self.data["stopped"]["detail"] = detail
         self.write()
 
 
