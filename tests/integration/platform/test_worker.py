@@ -189,3 +189,21 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.timeout(30)
+def test_up_prints_a_stall_the_watchdog_recorded(redis_url, capsys):
+    from worksample.jobs.watchdog import Stall, record_stall
+    from worksample.up import _StallReporter
+
+    reporter = _StallReporter(redis_url)
+    reporter.poll()  # records from before this `up` started are not news
+    record_stall(Redis.from_url(redis_url), Stall(job_id="j1", description="grade submission s1", stage="importing",
+                                                  silent_s=61.0, horse_pid=4242, at=time.time()))
+    reporter._next = 0.0
+    reporter.poll()
+    err = capsys.readouterr().err
+    assert "WARNING: worker watchdog: job j1 (grade submission s1) made no progress for 61 s (stage importing)" in err
+    reporter._next = 0.0
+    reporter.poll()
+    assert capsys.readouterr().err == ""  # said once
