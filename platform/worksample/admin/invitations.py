@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -68,10 +68,6 @@ class Extra:
     deadline: datetime | None
 
 
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=timezone.utc) if ts is not None and ts.tzinfo is None else ts
-
-
 def expiry_days(value: object) -> int:
     """`expires_in_days` checked: an integer in 1..MAX_EXPIRY_DAYS (default 14); raises Invalid."""
     if value in (None, ""):
@@ -93,7 +89,7 @@ def list_rows(viewer, slug: str | None = None):
         tasks = load_tasks(db, slug)
         rows = load_rows(db, viewer, tasks)
         ids = [t.id for t in tasks]
-        extras = {inv_id: Extra(_aware(expires), status.value if status else None, _aware(deadline))
+        extras = {inv_id: Extra(expires, status.value if status else None, deadline)
                   for inv_id, expires, status, deadline in db.execute(
                       select(Invitation.id, Invitation.expires_at, Attempt.status, Attempt.deadline)
                       .outerjoin(Attempt, Attempt.invitation_id == Invitation.id)
@@ -128,7 +124,7 @@ def _live_pairs(db) -> set[tuple[str, str]]:
     for email, slug, revoked, expires, status in db.execute(
             select(Invitation.candidate_email, Task.slug, Invitation.revoked_at, Invitation.expires_at, Attempt.status)
             .join(Task, Task.id == Invitation.task_id).outerjoin(Attempt, Attempt.invitation_id == Invitation.id)):
-        expired = expires is not None and _aware(expires) <= now
+        expired = expires is not None and expires <= now
         if revoked is None and (status is AttemptStatus.running or (status is None and not expired)):
             pairs.add((email.lower(), slug))
     return pairs
@@ -200,7 +196,7 @@ def relink(invitation_id: str, days: int, staff) -> Created:
         inv.token_hash = hash_invite(token)
         inv.expires_at = utcnow() + timedelta(days=days)
         created = Created(inv.id, inv.task.slug, inv.candidate_name, inv.candidate_email, invite_url(token),
-                          _aware(inv.expires_at))
+                          inv.expires_at)
         title = inv.task.title
         audit.record("invitation.relink", actor=staff, target=invitation_id, db=db)
     return _mail([created], {created.task: title})[0]

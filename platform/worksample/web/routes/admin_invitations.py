@@ -54,7 +54,7 @@ async def list_invitations(task: str | None = None, staff: Staff = Depends(requi
     for r in rows:
         x = extras.get(r.invitation_id)
         out.append({"id": r.invitation_id, "task": r.task_slug, "candidate": r.candidate, "email": r.email,
-                    "stage": r.stage.value, "invited_at": r.invited_at.isoformat() if r.invited_at else None,
+                    "stage": r.stage.value, "invited_at": x.invited_at.isoformat() if x and x.invited_at else None,
                     "expires_at": x.expires_at.isoformat() if x and x.expires_at else None,
                     "attempt_id": r.attempt_id, "attempt_status": x.attempt_status if x else None,
                     "deadline": x.deadline.isoformat() if x and x.deadline else None,
