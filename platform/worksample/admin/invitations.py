@@ -66,6 +66,7 @@ class Extra:
     expires_at: datetime | None
     attempt_status: str | None
     deadline: datetime | None
+    invited_at: datetime | None = None
 
 
 def expiry_days(value: object) -> int:
@@ -89,9 +90,10 @@ def list_rows(viewer, slug: str | None = None):
         tasks = load_tasks(db, slug)
         rows = load_rows(db, viewer, tasks)
         ids = [t.id for t in tasks]
-        extras = {inv_id: Extra(expires, status.value if status else None, deadline)
-                  for inv_id, expires, status, deadline in db.execute(
-                      select(Invitation.id, Invitation.expires_at, Attempt.status, Attempt.deadline)
+        extras = {inv_id: Extra(expires, status.value if status else None, deadline, created)
+                  for inv_id, expires, status, deadline, created in db.execute(
+                      select(Invitation.id, Invitation.expires_at, Attempt.status, Attempt.deadline,
+                             Invitation.created_at)
                       .outerjoin(Attempt, Attempt.invitation_id == Invitation.id)
                       .where(Invitation.task_id.in_(ids)))}
     rows.reverse()
