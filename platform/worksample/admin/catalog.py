@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import timezone
 
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -84,10 +83,6 @@ def histogram_svg(counts: list[int], threshold: float | None = None) -> Markup:
     return Markup("".join(parts))
 
 
-def _aware(ts):
-    return ts.replace(tzinfo=timezone.utc) if ts is not None and ts.tzinfo is None else ts
-
-
 def task_figures() -> list[TaskFigures]:
     """Every task in the catalog with its figures, by title."""
     with session_scope() as db:
@@ -111,5 +106,5 @@ def task_figures() -> list[TaskFigures]:
                                .where(Attempt.submitted_at.is_not(None)))
         for task_id, started, submitted in handed_in:
             if task_id in tasks:
-                tasks[task_id].time_used_s.append((_aware(submitted) - _aware(started)).total_seconds())
+                tasks[task_id].time_used_s.append((submitted - started).total_seconds())
     return list(tasks.values())

@@ -66,11 +66,7 @@ def container_memory(container_id: str) -> int | None:
 def _attempts_by_pod() -> dict[str, tuple[str, str, str, datetime]]:
     with session_scope() as db:
         rows = db.scalars(select(Attempt).where(Attempt.status == AttemptStatus.running, Attempt.pod_id.is_not(None)))
-        return {r.pod_id: (r.id, r.invitation.candidate_name, r.invitation.task.slug, _aware(r.deadline)) for r in rows}
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=timezone.utc) if ts is not None and ts.tzinfo is None else ts
+        return {r.pod_id: (r.id, r.invitation.candidate_name, r.invitation.task.slug, r.deadline) for r in rows}
 
 
 def pods() -> list[PodRow]:
