@@ -80,6 +80,14 @@ def serve(profile_path: str | Path, *, host: str = "127.0.0.1", port: int, log_p
         loop.run_until_complete(_serve_all(servers))
     finally:
         loop.close()
+    # With two servers the handlers are restored in the order they finish, so the
+    # signal may come back to a uvicorn handler rather than ours: die of it here.
+    captured = [sig for server in servers for sig in getattr(server, "_captured_signals", [])]
+    if captured:
+        import signal
+
+        signal.signal(captured[0], _stop_handler(app, service))
+        signal.raise_signal(captured[0])
     app.state.stopped("returned", 0)
     app.calllog.close()
     if service is not None:
@@ -131,6 +139,14 @@ def _record_stop_on_signal(app, service=None) -> None:
     """
     import signal
 
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop_handler(app, service))
+
+
+def _stop_handler(app, service):
+    """A signal handler that records the stop, closes the logs and dies of the signal."""
+    import signal
+
     def handler(sig: int, frame) -> None:
         app.state.stopped("signal", 128 + sig)
         app.calllog.close()
@@ -139,5 +155,4 @@ def _record_stop_on_signal(app, service=None) -> None:
         signal.signal(sig, signal.SIG_DFL)
         signal.raise_signal(sig)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handler)
+    return handler

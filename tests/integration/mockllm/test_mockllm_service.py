@@ -59,6 +59,8 @@ def test_state_is_fresh_per_run(mock) -> None:
     httpx.post(first.service_url + "/refunds", json={"amount": 5}, headers={"Idempotency-Key": "a"}, timeout=10)
     assert len(_state(first)["refunds"]) == 1
     first.stop()
+    stopped = json.loads((first.log_path.parent / "mock.json").read_text())["stopped"]
+    assert stopped["reason"] == "signal" and first.proc.returncode == -15
     again = _start(mock, first.profile_path, log_path=first.log_path)
     r = httpx.post(again.service_url + "/refunds", json={"amount": 5}, headers={"Idempotency-Key": "a"}, timeout=10)
     assert r.status_code == 201 and r.json()["id"] == 1
