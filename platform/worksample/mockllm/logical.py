@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
-_SPACE = re.compile(r"\s+")
 LOGICAL_FIELDS = ("model", "messages", "tools", "response_format", "input")
 DEPTH_CAP = 32
 
 
 def _collapse(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    # str.split() splits on exactly what `\s` matches in a str pattern (str.isspace), twice as fast.
+    return " ".join(text.split())
 
 
 def _content(content: object) -> object:

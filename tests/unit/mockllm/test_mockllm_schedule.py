@@ -167,6 +167,7 @@ def test_logical_hash_is_the_grading_sdks() -> None:
     sdk = pytest.importorskip("worksample_grader.logical")
     bodies = [
         {"model": "m", "messages": [{"role": "user", "content": "a\tb  c"}], "user": "x"},
+        {"model": "m", "messages": [{"role": "user", "content": "".join(chr(c) + "x" for c in range(0x3000 + 1))}]},
         {"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": "é\u2028z"}, "raw"]}, "junk"],
          "tools": [{"type": "function", "function": {"name": "f", "parameters": {"a": [1, {"b": " c "}]}}}],
          "response_format": {"type": "json_schema", "json_schema": {"name": "t", "schema": {"type": "object"}}}},
