@@ -106,6 +106,18 @@ def test_constant_base_rate_earns_nothing_for_ranking_calibration_or_leak(tmp_pa
     assert not passed(result) and result["score"] <= 30
 
 
+def test_a_one_rule_ranking_scaled_to_the_base_rate_does_not_pass(tmp_path):
+    # The cheapest "model" that ranks at all: most support tickets first, probabilities around the base rate.
+    rate = sum(int(r["churned"]) for r in LABELS) / len(LABELS)
+    preds = {cid: min(1.0, rate * (0.5 + int(row["support_tickets"]))) for cid, row in SCORE.items()}
+    make_run(tmp_path, preds)
+    result = grade(tmp_path)
+    got = checks(result)
+    assert got["pr_auc"]["status"] == "fail" and got["pr_auc"]["points"] == 0, got["pr_auc"]
+    assert got["calibration"]["message"].startswith("no evidence")
+    assert not passed(result) and result["score"] <= 45
+
+
 def test_a_model_that_follows_the_leak_column_is_caught(tmp_path):
     preds = {cid: (0.6 if SCORE[cid]["winback_offer_date"] else p) for cid, p in truth_predictions().items()}
     make_run(tmp_path, preds)
