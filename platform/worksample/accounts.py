@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -40,11 +40,6 @@ class SetupLinkInvalid(WorksampleError):
 def hash_token(token: str) -> str:
     """The stored form of a token (bearer token, setup link, session id)."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def normalise_email(email: str) -> str:
@@ -111,7 +106,7 @@ def setup_link_user(token: str) -> User | None:
         return None
     with session_scope() as db:
         link = db.scalar(select(AccountSetupLink).where(AccountSetupLink.token_hash == hash_token(token)))
-        if link is None or link.used_at is not None or _aware(link.expires_at) <= utcnow():
+        if link is None or link.used_at is not None or link.expires_at <= utcnow():
             return None
         return db.get(User, link.user_id)
 
@@ -136,7 +131,7 @@ def use_setup_link(token: str, password: str, confirm: str) -> User:
     with session_scope() as db:
         link = db.scalar(select(AccountSetupLink).where(AccountSetupLink.token_hash == hash_token(token))
                          .with_for_update())
-        if link is None or link.used_at is not None or _aware(link.expires_at) <= utcnow():
+        if link is None or link.used_at is not None or link.expires_at <= utcnow():
             raise SetupLinkInvalid("this setup link is not valid: it was used already, has expired, or was replaced")
         user = db.get(User, link.user_id)
         link.used_at = utcnow()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -94,10 +94,6 @@ def record(action: str, *, actor: Any = None, target: str | None = None, detail:
         session.add(row)
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
-
-
 def entries(limit: int = 100, before_id: int | None = None, action: str | None = None,
             actor: str | None = None) -> list[AuditEntry]:
     """The newest events first (at most `limit`, older than `before_id` when paging), optionally filtered."""
@@ -109,7 +105,7 @@ def entries(limit: int = 100, before_id: int | None = None, action: str | None =
     if actor:
         query = query.where(AuditEvent.actor.contains(actor))
     with session_scope() as db:
-        return [AuditEntry(r.id, _aware(r.ts), r.actor_id, r.actor, r.action, r.target, r.ok, r.client,
+        return [AuditEntry(r.id, r.ts, r.actor_id, r.actor, r.action, r.target, r.ok, r.client,
                            r.detail or {}) for r in db.scalars(query)]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select, update
 
@@ -78,11 +78,6 @@ class DeliveryView:
                           for t in self.tries]}
 
 
-def aware(ts: datetime | None) -> datetime | None:
-    """A UTC-aware datetime (SQLite hands back naive ones)."""
-    return ts.replace(tzinfo=timezone.utc) if ts is not None and ts.tzinfo is None else ts
-
-
 def _events(events: object) -> list[str]:
     if not isinstance(events, list) or not events:
         raise WebhookInvalid(f"events: a non-empty list of {', '.join(EVENTS)}")
@@ -111,7 +106,7 @@ def create_webhook(url: str, events: list[str], created_by: str | None = None) -
 
 
 def _view(row: Webhook) -> WebhookView:
-    return WebhookView(row.id, row.url, list(row.events or []), aware(row.created_at), row.deleted_at is not None)
+    return WebhookView(row.id, row.url, list(row.events or []), row.created_at, row.deleted_at is not None)
 
 
 def list_webhooks(include_deleted: bool = False) -> list[WebhookView]:
@@ -176,10 +171,10 @@ def deliveries(webhook_id: str, limit: int = DELIVERY_PAGE) -> list[DeliveryView
         tries: dict[str, list[TryView]] = {r.id: [] for r in rows}
         for t in db.scalars(select(WebhookTry).where(WebhookTry.delivery_id.in_(list(tries)))
                             .order_by(WebhookTry.number)):
-            tries[t.delivery_id].append(TryView(t.number, aware(t.started_at), t.duration_ms, t.status_code,
+            tries[t.delivery_id].append(TryView(t.number, t.started_at, t.duration_ms, t.status_code,
                                                 t.error, t.response))
-        return [DeliveryView(r.id, r.event_id, r.event.type, r.status, aware(r.created_at), aware(r.delivered_at),
-                             aware(r.next_try_at), tries[r.id]) for r in rows]
+        return [DeliveryView(r.id, r.event_id, r.event.type, r.status, r.created_at, r.delivered_at,
+                             r.next_try_at, tries[r.id]) for r in rows]
 
 
 def redeliver(webhook_id: str, delivery_id: str) -> str:
