@@ -24,8 +24,11 @@ def user_add(email: str = typer.Argument(..., help="the staff member's email (th
     from worksample.db import migrate
     from worksample.db.models import Role
 
+    from worksample import audit
+
     migrate()
     link = add_user(email, Role(role.value), name)
+    audit.record("user.create", actor="cli", target=link.email, detail={"role": role.value})
     typer.echo(f"user {link.email} ({role.value}) created; setup link (one-time, until "
                f"{link.expires_at:%Y-%m-%d %H:%M} UTC):")
     typer.echo(link.url())
@@ -37,7 +40,10 @@ def user_setup_link(email: str = typer.Argument(..., help="an existing staff mem
     from worksample.accounts import new_setup_link
     from worksample.db import migrate
 
+    from worksample import audit
+
     migrate()
     link = new_setup_link(email)
+    audit.record("user.update", actor="cli", target=link.email, detail={"setup_link": "new"})
     typer.echo(f"setup link for {link.email} (one-time, until {link.expires_at:%Y-%m-%d %H:%M} UTC):")
     typer.echo(link.url())
