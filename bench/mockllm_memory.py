@@ -16,6 +16,12 @@ mock answered. Without a cgroup the old mock simply grows; in a pod
 (256 MiB limit) anything past that is an OOM kill.
 
     .venv/bin/python bench/mockllm_memory.py [--attack partial|junk|headers|all] [--connections 160]
+
+`--docker IMAGE` runs the mock as in a pod instead: the mockllm image with
+the pod's 256 MiB memory limit (swap equal), `--code DIR` mounted over its
+worksample.mockllm package (to compare versions), and reports the
+container's peak memory (cgroup), whether the kernel OOM-killed it, its exit
+status and what it wrote in mock.json.
 """
 
 from __future__ import annotations
@@ -160,15 +166,66 @@ def run(kind: str, n: int, hold: float, pythonpath: str | None) -> None:
             proc.wait()
 
 
+def run_docker(kind: str, n: int, hold: float, image: str, code: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "plan").mkdir()
+        (work / "log").mkdir()
+        os.chmod(work / "log", 0o777)
+        (work / "plan" / "profile.json").write_text(json.dumps({"seed": 1, "models": MODELS,
+                                                                "latency": {"p50_ms": 5000, "p95_ms": 5000}}))
+        port = free_port()
+        cmd = ["docker", "run", "-d", "--label", "worksample.bench=mockllm_memory", "--memory", "256m",
+               "--memory-swap", "256m", "--user", "1000:1000", "-p", f"127.0.0.1:{port}:8080",
+               "-v", f"{work / 'plan'}:/mock/plan:ro", "-v", f"{work / 'log'}:/mock/log"]
+        if code:
+            cmd += ["-v", f"{Path(code).resolve()}:/opt/mock/worksample/mockllm:ro"]
+        cmd += ["--entrypoint", "python", image, "-m", "worksample.mockllm", "serve", "--profile",
+                "/mock/plan/profile.json", "--host", "0.0.0.0", "--port", "8080", "--log", "/mock/log/calls.jsonl"]
+        cid = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                        sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+                        if sock.recv(20).startswith(b"HTTP/1.1 200"):
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the mock container did not get ready")
+                time.sleep(0.2)
+            cg = Path(f"/sys/fs/cgroup/memory/docker/{cid}")
+            base = int((cg / "memory.usage_in_bytes").read_text()) / 1024**2
+            t0 = time.monotonic()
+            statuses = asyncio.run(attack(port, kind, n, hold))
+            time.sleep(1)
+            peak = int((cg / "memory.max_usage_in_bytes").read_text()) / 1024**2 if cg.exists() else float("nan")
+            state = json.loads(subprocess.run(["docker", "inspect", cid], capture_output=True, text=True).stdout)[0]["State"]
+            mock_json = (work / "log" / "mock.json")
+            print(f"docker {kind:8} conns={1 if kind == 'headers' else n:4} baseline={base:.0f} MiB peak={peak:.0f} MiB "
+                  f"running={state['Running']} oom_killed={state['OOMKilled']} exit={state['ExitCode']} "
+                  f"{time.monotonic() - t0:.1f}s answers={dict(statuses)} "
+                  f"mock.json={mock_json.read_text().strip() if mock_json.exists() else None}")
+        finally:
+            subprocess.run(["docker", "rm", "-f", cid], capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--attack", choices=("partial", "junk", "headers", "all"), default="all")
     parser.add_argument("--connections", type=int, default=160)
     parser.add_argument("--hold", type=float, default=8.0, help="seconds each connection waits for an answer")
     parser.add_argument("--pythonpath", default=None, help="run the worksample package found here instead")
+    parser.add_argument("--docker", default=None, metavar="IMAGE", help="run the mock in this mockllm image, 256 MiB")
+    parser.add_argument("--code", default=None, help="with --docker: a worksample/mockllm dir mounted over the image's")
     args = parser.parse_args()
     for kind in (("partial", "junk", "headers") if args.attack == "all" else (args.attack,)):
-        run(kind, args.connections, args.hold, args.pythonpath)
+        if args.docker:
+            run_docker(kind, args.connections, args.hold, args.docker, args.code)
+        else:
+            run(kind, args.connections, args.hold, args.pythonpath)
 
 
 if __name__ == "__main__":
