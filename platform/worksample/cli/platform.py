@@ -47,6 +47,9 @@ def token_create(role: RoleChoice = typer.Option(..., help="admin or reviewer"),
     name = name or role.value  # a default of "admin" made `--role reviewer` collide with the admin user
     try:
         typer.echo(create_token(Role(role.value), name))
+        from worksample import audit  # H6: audit log (the CLI has no staff login: the actor is "cli")
+
+        audit.record("token.create", actor="cli", target=name, detail={"role": role.value})
     except ValueError as exc:  # the user exists with another role
         raise Conflict(f"--name {name}: {exc}; choose another --name") from exc
 

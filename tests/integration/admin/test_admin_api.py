@@ -64,6 +64,7 @@ def test_bulk_invitations_mail_webhooks_relink_and_roles(make_platform, workers,
 
         listed = api.get(f"/api/v1/invitations?task={slug}", headers=admin).json()["invitations"]
         assert {i["stage"] for i in listed} == {"invited"} and len(listed) == 4
+        assert all(i["invited_at"] and i["expires_at"] for i in listed)
 
         # A new link retires the old one.
         first = invitations[0]
@@ -95,7 +96,10 @@ def test_bulk_invitations_mail_webhooks_relink_and_roles(make_platform, workers,
         metrics = api.get("/metrics")
         assert metrics.status_code == 200 and "worksample_attempts_started_total 1.0" in metrics.text
         audit_page = api.get("/admin/audit", headers=admin)
-        assert audit_page.status_code == 200 and "invitation.bulk" in audit_page.text and "webhook.create" in audit_page.text
+        assert audit_page.status_code == 200
+        for action in ("invitation.bulk", "invitation.create", "invitation.relink", "invitation.revoke",
+                       "webhook.create", "token.create"):
+            assert f">{action}<" in audit_page.text, action
     finally:
         receiver.stop()
         api.close()

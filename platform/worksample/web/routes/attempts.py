@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from worksample import audit
 from worksample.config import get_settings
 from worksample.errors import UsageError, WorksampleError
 from worksample.web.deps import Staff, require_admin, require_reviewer
@@ -144,6 +145,8 @@ async def extend(attempt_id: str, body: AttemptExtend, _admin: Staff = Depends(r
         raise HTTPException(status_code=409, detail=str(exc)) from None
     except UsageError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    await run_in_threadpool(lambda: audit.record("attempt.extend", actor=_admin, target=attempt_id,
+                                                 detail={"minutes": body.minutes}))  # H6: audit log
     return view.public()
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from worksample import audit
 from worksample.errors import UsageError
 from worksample.web.deps import Staff, require_admin, require_reviewer
 from worksample.workspace.deadlines import revoke_invitation
@@ -48,10 +49,15 @@ async def invite(body: InvitationCreate, staff: Staff = Depends(require_reviewer
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except UsageError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    await run_in_threadpool(lambda: audit.record("invitation.create", actor=staff, target=made.id,
+                                                 detail={"task": body.task}))  # H6: audit log
     return InvitationPublic(id=made.id, token=made.token, url=made.url)
 
 
 @router.post("/{invitation_id}/revoke")
 async def revoke(invitation_id: str, _admin: Staff = Depends(require_admin)) -> dict:
     """Revoke an invitation: its link stops working and a running attempt stops at once (work kept, no submission)."""
-    return await run_in_threadpool(revoke_invitation, invitation_id)  # 404 / 409 from the domain error handler
+    result = await run_in_threadpool(revoke_invitation, invitation_id)  # 404 / 409 from the domain error handler
+    await run_in_threadpool(lambda: audit.record("invitation.revoke", actor=_admin, target=invitation_id,
+                                                 detail={"attempt_id": result.get("attempt_id")}))  # H6: audit log
+    return result
