@@ -46,12 +46,13 @@ SCENARIOS = [
 ]
 
 
-def run(node: str, timeout: float) -> tuple[str, float, str]:
+def run(node: str, timeout: float, basetemp: Path) -> tuple[str, float, str]:
     """Run one scenario; (result, seconds, last line of pytest's summary)."""
     env = dict(os.environ, WORKSAMPLE_CHAOS="1")
     began = time.monotonic()
-    try:
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", node],
+    try:  # a basetemp of its own: pytest's shared one may hold other users' trees
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                               f"--basetemp={basetemp}", node],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "TIMEOUT", time.monotonic() - began, ""
@@ -75,11 +76,13 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per scenario")
     args = parser.parse_args()
     rows = []
-    for name, node, what in SCENARIOS:
+    scratch = REPO / "var" / "bench" / f"chaos-{os.getpid()}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    for n, (name, node, what) in enumerate(SCENARIOS):
         if args.k and args.k not in name:
             continue
         print(f"… {name}", file=sys.stderr, flush=True)
-        result, took, summary = run(node, args.timeout)
+        result, took, summary = run(node, args.timeout, scratch / str(n))
         rows.append((name, result, took, what, summary))
     width = max((len(r[0]) for r in rows), default=10)
     print(f"{'scenario':<{width}}  {'result':<7}  {'time':>6}  fault / outcome")

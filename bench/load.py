@@ -103,6 +103,8 @@ def open_one(bench, token: str) -> dict:
         reply = bench.request(opened, "execute_request", code, "stream")["content"]["text"]
         if "MOCK True" not in reply:
             opened["error"] = f"mock call: {reply.strip()[:120]}"
+    except httpx.HTTPStatusError as exc:  # a refused start is a figure here: say what the platform said
+        opened["error"] = f"{exc.response.status_code} {exc.response.text[:200]}"
     except Exception as exc:  # a failed start is a figure here, not a crash of the bench
         opened["error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
     return opened
@@ -201,7 +203,10 @@ def main() -> None:
     print(f"  platform pages               p50 {pct(lat, .5) * 1000:.0f} ms  p95 {pct(lat, .95) * 1000:.0f} ms  "
           f"(during starts p95 {pct(pages_phase1 or lat, .95) * 1000:.0f} ms; {len(lat)} requests, "
           f"{len(sampler.bad)} not ok{': ' + str(sampler.bad[:3]) if sampler.bad else ''})")
-    shutil.rmtree(root, ignore_errors=True)
+    if errors:
+        print(f"  logs kept in {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

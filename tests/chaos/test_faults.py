@@ -48,7 +48,8 @@ def test_worker_kill9_mid_grading(submit, workers, data_dir):
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{p}").exists() and _not_zombie(p) for p in below) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [p for p in below if _not_zombie(p)], "an orphan outlived the killed worker"
+    left = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:120] for p in below if _not_zombie(p)}
+    assert not left, f"orphans outlived the killed worker: {left}"
     workers(reap_every=5)  # its reconciler re-queues the stale run after STALE_RUNNING_S
     statuses = wait_final([slow, other], 420)
     assert statuses == {slow: "graded", other: "graded"}, statuses

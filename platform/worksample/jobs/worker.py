@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import multiprocessing.util
 import os
 import signal
 import subprocess
@@ -195,6 +196,8 @@ def _configure_logging() -> None:
 def run_worker(burst: bool = False, reap_every: float = 30.0) -> None:
     """Work the grading and default queues until stopped (or empty with `burst`)."""
     _configure_logging()
+    # RQ forks its scheduler with multiprocessing: make it die with us too (SIGTERM: it releases its locks).
+    multiprocessing.util.register_after_fork(WorksampleWorker, lambda _cls: die_with_parent(signal.SIGTERM))
     conn = connection()
     worker = WorksampleWorker([Queue(GRADING_QUEUE, connection=conn), Queue(DEFAULT_QUEUE, connection=conn)],
                               connection=conn)
