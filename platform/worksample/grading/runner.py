@@ -41,7 +41,7 @@ ENTRYPOINT_CAP = 32 * 1024**2
 # `-m ipykernel_launcher` a planted ipykernel_launcher.py would run instead); then '' goes on
 # sys.path so the notebook imports its own modules, as it does in JupyterLab.
 KERNEL_COMMAND = ["python3", "-P", "-c", "import sys; from ipykernel import kernelapp; sys.path.insert(0, ''); "
-                  "kernelapp.launch_new_instance()", "-f", "/ipc/kernel.json"]
+                  "kernelapp.launch_new_instance()", "-f", "{connection_file}"]
 DEFAULT_CELL_TIMEOUT = CELL_S
 GRADER_TIMEOUT = GRADER_S
 KERNEL_READY_TIMEOUT = 60.0
@@ -163,10 +163,18 @@ def _pod_spec(inp: GradingInput, task, suites: SuitePaths, run_dir: Path, result
         limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
         data=holdout if holdout.is_dir() else folder / str(task.workspace.data),
         labels={"worksample.purpose": "grading", **(inp.labels or {})},
+        env=attempt_like_env(task.workspace.entrypoint),
         mock=MockSpec(profile=folder / str(mock.grading_profile) if mock else None, seed=inp.seed,
                       oracle=folder / str(mock.oracle) if mock and mock.oracle else None),
         grader=GraderSpec(command=_grader_command(suites), mounts=tuple(mounts), env={"PYTHONDONTWRITEBYTECODE": "1"}),
     )
+
+
+def attempt_like_env(entrypoint: str) -> dict[str, str]:
+    """Environment variables an attempt's kernel has from JupyterLab, with the same values where they
+    do not depend on a running server, so a notebook cannot tell grading from an attempt by them."""
+    return {"JUPYTER_CONFIG_DIR": "/ipc/jupyter", "JUPYTER_RUNTIME_DIR": "/ipc/jupyter/runtime",
+            "JPY_SESSION_NAME": f"/workspace/{entrypoint}"}
 
 
 def _copy_submission(pod, workspace: Path) -> None:

@@ -111,13 +111,16 @@ class DockerPods(PodBackend):
         if spec.kernel or spec.ipc:
             pod.ipc_dir = layout.make_ipc_dir(pod.dir)
             mounts.append(Mount(pod.ipc_dir, "/ipc", read_only=False))
+        command = list(spec.command or ["python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"])
         if spec.kernel:
             pod.connection = layout.write_kernel_connection(pod.ipc_dir)
+            # As in a kernelspec's argv: `{connection_file}` names the kernel's connection file.
+            command = [arg.replace("{connection_file}", layout.kernel_file_in_pod(pod.ipc_dir)) for arg in command]
         if spec.command:
             # The container boots while the mock does; the gate holds the command until the mock listens.
             mounts.append(Mount(layout.make_gate_dir(pod.dir), GATE_DIR))
-            return mounts, [*GATE, *spec.command]
-        return mounts, ["python3", "-m", "ipykernel_launcher", "-f", "/ipc/kernel.json"]
+            return mounts, [*GATE, *command]
+        return mounts, command
 
     def _start(self, pod: Pod) -> None:
         """4. start the mock, 5. start the workload (and grader), 6. wait until the mock listens, 7. open the gate.

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import uuid
 from pathlib import Path
 
 import yaml
@@ -90,12 +91,30 @@ def make_ipc_dir(pod_dir: Path) -> Path:
     return ipc
 
 
+def kernel_file(ipc: Path) -> Path:
+    """Host path of the pod's kernel connection file.
+
+    It sits where JupyterLab keeps an attempt's kernel files (`/ipc/jupyter/runtime/kernel-<uuid>.json`),
+    so a grading kernel's argv and files look like an attempt's; the uuid is derived from the pod id
+    so recovery after a restart finds it again.
+    """
+    return ipc / "jupyter" / "runtime" / f"kernel-{uuid.uuid5(uuid.NAMESPACE_URL, ipc.parent.name)}.json"
+
+
+def kernel_file_in_pod(ipc: Path) -> str:
+    """The connection file's path inside the pod (what `{connection_file}` in a command becomes)."""
+    return "/ipc/" + str(kernel_file(ipc).relative_to(ipc))
+
+
 def write_kernel_connection(ipc: Path) -> dict:
-    """Write /ipc/kernel.json for ipykernel (ipc transport); return the host-side connection info."""
+    """Write the kernel's connection file (ipc transport); return the host-side connection info."""
     info = {name: index for index, name in enumerate(KERNEL_PORTS, start=1)}
     info.update(transport="ipc", ip="/ipc/kernel", key=secrets.token_hex(32),
                 signature_scheme="hmac-sha256", kernel_name="python3")
-    path = ipc / "kernel.json"
+    path = kernel_file(ipc)
+    for folder in (path.parent.parent, path.parent):  # jupyter/ and jupyter/runtime/, the workload's
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chown(folder, WORKLOAD_UID, WORKLOAD_UID)
     path.write_text(json.dumps(info))
     os.chown(path, WORKLOAD_UID, WORKLOAD_UID)
     os.chmod(path, 0o600)

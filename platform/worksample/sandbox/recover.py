@@ -53,7 +53,7 @@ def _connection(ipc_dir: Path | None) -> dict | None:
         return None
     # The ipc dir belongs to the workload: never follow a link planted there, and trust no field but ports/key.
     try:
-        fd = os.open(ipc_dir / "kernel.json", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(layout.kernel_file(ipc_dir), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     with os.fdopen(fd, "rb") as fh:
