@@ -8,7 +8,9 @@
   it after this): the run, plus the hidden suite, plus starting the pod and kernel;
 - job: RQ's job timeout (RQ kills the work horse after it): the pod kill plus
   copying out and storing the report;
-- worker watchdog: the worker's own limit for any job; fixed, the top of the ladder.
+- worker watchdog: the top of the ladder, fixed: no job timeout may reach it. (The worker also kills
+  a work horse that shows no progress for `job_stall_s`, `worksample.jobs.watchdog`; that is a
+  liveness check, not a rung.)
 
 `task validate` refuses a `grading.timeout` whose ladder does not fit under the
 watchdog (`ladder_problem`), so no task can give its pod longer than the queue
