@@ -85,17 +85,38 @@ class Calibration:
     @property
     def threshold(self) -> float:
         """The task's pass threshold (percent)."""
-        return self.graded[0].pass_threshold if self.graded else 0.0
+        return max((g.pass_threshold for g in self.graded), default=0.0)
 
     def of(self, name: str) -> list[Graded]:
         """The gradings of one candidate, by seed."""
         return sorted((g for g in self.graded if g.candidate == name), key=lambda g: g.seed)
 
 
+INFRA_TRIES = 3  # gradings of one (candidate, seed) lost to infrastructure faults before it counts as an error
+
+
 def _grade_one(path: str, folder: str, seed: int, name: str) -> Graded:
-    """Worker-process body: grade one candidate under one seed through the real pipeline."""
+    """Worker-process body: grade one candidate under one seed through the real pipeline.
+
+    An infrastructure fault (a pod that did not start on a loaded host) is
+    retried with a fresh submission, as the queue would; after INFRA_TRIES it
+    is recorded as an `error` grading so one bad pod cannot sink the whole
+    calibration.
+    """
+    from worksample.errors import InfrastructureError
+
     started = time.monotonic()
-    report = local.grade_path(Path(path), folder, labels={"worksample.task_test": "1", SEED_LABEL: str(seed)})
+    labels = {"worksample.task_test": "1", SEED_LABEL: str(seed)}
+    for attempt in range(INFRA_TRIES):
+        try:
+            report = local.grade_path(Path(path), folder, labels=labels)
+            break
+        except InfrastructureError as exc:
+            if attempt == INFRA_TRIES - 1:
+                report = {"score": 0, "max_score": 0, "passed": False, "checks": [], "gates_failed": [],
+                          "run": {"status": f"error: {type(exc).__name__}: {exc}"[:300]}, "llm": {}}
+            else:
+                time.sleep(5)
     return Graded(
         candidate=name, seed=seed, score=float(report.get("score") or 0), max_score=float(report.get("max_score") or 0),
         passed=bool(report.get("passed")), pass_threshold=float(report.get("pass_threshold") or 0),
@@ -125,7 +146,8 @@ def calibrate(folder: Path, seeds: int = 1, workers: int = 2, only: list[str] | 
 
 def judge(cal: Calibration) -> list[str]:
     """Everything wrong with a calibration (empty when the reference passes and every baseline fails as named)."""
-    problems = []
+    problems = [f"{g.candidate}: seed {g.seed}: grading failed ({g.run_status})" for g in cal.graded
+                if g.run_status.startswith("error")]
     reference = {g.seed: g for g in cal.of("solution")}
     for g in reference.values():
         if not g.passed:
