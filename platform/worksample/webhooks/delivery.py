@@ -73,6 +73,17 @@ def max_tries() -> int:
     return 1 + len(retry_delays())
 
 
+def _log_lost_try(db, delivery_id: str, number: int) -> None:
+    """Before try `number`, log try number-1 if it left no line: its worker died before an answer came."""
+    if number < 2:
+        return
+    logged = db.scalar(select(WebhookTry.id).where(WebhookTry.delivery_id == delivery_id,
+                                                   WebhookTry.number == number - 1))
+    if logged is None:
+        db.add(WebhookTry(delivery_id=delivery_id, number=number - 1, started_at=utcnow(), duration_ms=0,
+                          error="interrupted: the worker stopped before an answer was recorded"))
+
+
 def _claim_in(db, delivery_id: str, number: int, lease_s: float) -> tuple[str, str, str, str] | None:
     row = db.get(WebhookDelivery, delivery_id)
     if row is None or row.status != "pending" or row.tries != number - 1:
@@ -87,6 +98,7 @@ def _claim_in(db, delivery_id: str, number: int, lease_s: float) -> tuple[str, s
         tries=number, next_try_at=utcnow() + timedelta(seconds=lease_s), updated_at=utcnow()))
     if result.rowcount != 1:
         return None
+    _log_lost_try(db, delivery_id, number)
     event = db.get(WebhookEvent, row.event_id)
     return hook.url, hook.secret, event.id, event.body
 
@@ -126,6 +138,7 @@ def claim_batch(due: list[tuple[str, int]], lease_s: float) -> list[tuple[str, i
                                 .values(tries=tries + 1, next_try_at=lease, updated_at=utcnow())
                                 .execution_options(synchronize_session=False))
             if result.rowcount == 1:
+                _log_lost_try(db, delivery_id, tries + 1)
                 won.append((delivery_id, tries + 1, (url, secret, event_id, body)))
     return won
 

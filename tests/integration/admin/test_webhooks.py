@@ -129,3 +129,31 @@ def test_registration_refuses_private_and_metadata_targets(platform_env, monkeyp
         create_webhook("http://169.254.169.254/", ["decision.made"])
     view, secret = create_webhook("http://127.0.0.1:9/x", ["decision.made"])
     assert secret.startswith("whsec_") and view.events == ["decision.made"]
+
+
+@pytest.mark.timeout(360)
+def test_worker_killed_mid_delivery_loses_nothing(platform_env, workers):
+    """SIGKILL the worker while tries are in flight; a fresh worker's reconciler sends every event anyway."""
+    from worksample.webhooks import emit
+    from worksample.webhooks.registry import create_webhook
+
+    slow = Receiver("hang", hang_s=3).start()  # answers 204, but only after 3 s: tries are in flight
+    try:
+        view, _secret = create_webhook(slow.url, ["submission.created"])
+        env = {**platform_env, "WORKSAMPLE_WEBHOOK_ALLOW_PRIVATE": "1", "WORKSAMPLE_WEBHOOK_TIMEOUT_S": "5"}
+        first = workers.start(**env)
+        ids = {emit("submission.created", {"submission_id": f"s{i}"}) for i in range(12)}
+        wait_for(lambda: slow.requests, 60, what="the first tries to be in flight")
+        workers.kill(first)  # SIGKILL to the whole group: work horse and reaper too
+        workers.start(**env)
+        # Tries cut off by the kill are made again once their lease runs out: every delivery ends succeeded.
+        wait_for(lambda: {d.status for d in _deliveries(view.id)} == {"succeeded"}, 240,
+                 what="every delivery to succeed after the kill", every=1)
+        assert ids <= {r.headers["webhook-id"] for r in slow.requests}
+        log = _deliveries(view.id)
+        # Tries cut off by the kill are logged as interrupted; their resend is try 2.
+        cut = [d for d in log if d.tries and d.tries[0].error and d.tries[0].error.startswith("interrupted")]
+        assert cut and all([t.number for t in d.tries] == [1, 2] and d.tries[1].status_code == 204 for d in cut)
+        assert len(slow.requests) > len(ids)  # at least once: the receiver saw some events twice (same id)
+    finally:
+        slow.stop()
