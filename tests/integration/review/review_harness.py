@@ -14,7 +14,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def db(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def db(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     """A migrated database in the test's data dir; argon2id with small parameters (the tests make many users)."""
     from argon2 import PasswordHasher
 
@@ -23,7 +23,12 @@ def db(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     migrate()
-    return data_dir
+    yield data_dir
+    # Close the pooled connections now: on PostgreSQL an engine dropped later by garbage collection
+    # leaves open connections behind (a ResourceWarning, an error under -W error, in whichever test runs next).
+    from worksample.db import get_engine
+
+    get_engine().dispose()
 
 
 @pytest.fixture
