@@ -93,6 +93,13 @@ class Sampler(threading.Thread):
                     self.latency.append(time.perf_counter() - t0)
 
 
+def _unmount_under(root: Path) -> None:
+    for line in Path("/proc/mounts").read_text().splitlines():
+        target = line.split()[1]
+        if target.startswith(str(root) + "/"):
+            subprocess.run(["umount", "-l", target], capture_output=True)
+
+
 def open_one(bench, token: str) -> dict:
     """Start an attempt and a kernel, then call the mock from the kernel; timings and errors."""
     opened = {"error": None}
@@ -180,6 +187,7 @@ def main() -> None:
         for proc in workers:
             proc.wait(timeout=60)
         bench.close()
+        _unmount_under(root)  # the pods' tmpfs /ipc mounts: bench.close removes containers, not pod dirs
         redis.terminate()
         redis.wait(timeout=10)
 
