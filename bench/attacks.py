@@ -255,8 +255,9 @@ def main() -> None:
             grading_attacks(root, ["ipc-fill"])
     finally:
         cleanup()
-        for mount in sorted(root.glob("**/attempts/*/workspace")):
-            subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+        for mount in [*root.glob("**/attempts/*/workspace"), *root.glob("**/pods/*/ipc")]:
+            if os.path.ismount(mount):  # containers removed above; their workspace and /ipc mounts go too
+                subprocess.run(["umount", "-l", str(mount)], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -142,7 +142,8 @@ class Bench:
                              capture_output=True, text=True).stdout.split()
         if ids:
             subprocess.run(["docker", "rm", "-f", "-v", *ids], capture_output=True)
-        for mount in (self.root / "data" / "attempts").glob("*/workspace"):
+        data = self.root / "data"
+        for mount in [*(data / "attempts").glob("*/workspace"), *(data / "pods").glob("*/ipc")]:  # ipc: a tmpfs
             if os.path.ismount(mount):
                 subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 

@@ -185,6 +185,9 @@ def cleanup(data_dir: Path, failed: bool) -> None:
     for mount in sorted((data_dir / "attempts").glob("*/workspace")):
         if os.path.ismount(mount):
             subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+    for mount in sorted((data_dir / "pods").glob("*/ipc")):  # the pods' /ipc tmpfs (sandbox.layout)
+        if os.path.ismount(mount):
+            subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
