@@ -34,7 +34,11 @@ PR_AUC_MIN_FRACTION = 0.25  # below a quarter of the way from the naive ranking 
 ECE_FULL, ECE_ZERO = 0.012, 0.025  # the reference's ECE is about 0.007; a miscalibrated model is at 0.03+
 RATIO_LIMITS = (0.75, 1.33)  # mean predicted churn / observed churn
 LEAK_AUC_MARGIN = 0.10  # |AUC - 0.5| at telling mailed customers from the rest; chance is about ±0.03
-TIME_BUDGET_S = 300.0
+TIME_BUDGET_S = 300.0  # the brief's five minutes
+# Wall time on a busy grading host: the reference (about 20 s of CPU) took 100 s on a quiet pod and up
+# to 360 s while 2 gradings shared 2 cores under a load of 30. The check allows half as much again, so
+# a regrade on a busy machine does not change the score of a notebook that keeps the budget.
+TIME_ALLOWANCE = 1.5
 
 
 def _load_metrics():
@@ -128,11 +132,13 @@ def test_reproducible(notebook, check):
 
 @pytest.mark.points(5)
 def test_training_time(run, check):
-    """The notebook runs top to bottom within the five-minute budget on one CPU"""
+    """The notebook runs top to bottom within the five-minute budget on one CPU (with an allowance for a busy host)"""
     status, duration = run.get("status"), float(run.get("duration_s") or 0)
     assert status == "completed", f"the run did not complete ({status}): {'; '.join(run.get('errors') or [])[:300]}"
-    assert duration <= TIME_BUDGET_S, f"the run took {duration:.0f}s, over the {TIME_BUDGET_S:.0f}s budget"
-    check.note(f"{duration:.0f}s of {TIME_BUDGET_S:.0f}s")
+    limit = TIME_BUDGET_S * TIME_ALLOWANCE
+    assert duration <= limit, (f"the run took {duration:.0f}s, over the {TIME_BUDGET_S:.0f}s budget "
+                               f"(and the {limit:.0f}s allowed for a busy grading host)")
+    check.note(f"{duration:.0f}s (budget {TIME_BUDGET_S:.0f}s, {limit:.0f}s allowed on a busy host)")
 
 
 def _card(notebook) -> str:
