@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import subprocess
 
 import pytest
 
@@ -11,16 +11,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.slow]
 
 
 def deep_tree(root, depth: int) -> None:
-    """`depth` nested folders under root, made with relative paths as candidate code can (no PATH_MAX)."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for _ in range(depth):
-            os.mkdir("d", dir_fd=fd)
-            sub = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-            os.close(fd)
-            fd = sub
-    finally:
-        os.close(fd)
+    """`depth` nested folders under root, built as candidate code can: a shell loop of relative mkdir/cd."""
+    script = f'cd "$1" && i=0; while [ $i -lt {depth} ]; do mkdir d && cd d || exit 1; i=$((i+1)); done'
+    subprocess.run(["sh", "-c", script, "sh", str(root)], check=True, timeout=120)
 
 
 @pytest.mark.timeout(600)
