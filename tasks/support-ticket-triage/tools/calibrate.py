@@ -11,8 +11,9 @@ Writes grader/data/calibration.json and baselines/lookup/labels_by_subject.json.
   involved, so this is exact.
 - reference: measured from run folders of the reference graded through the
   real pipeline (`worksample task test --seeds 3` prints their run_dir):
-  the lowest F1 and priority score over the runs (so the reference earns full
-  points under every seed) and the mean cost per ticket. Without
+  the lowest F1 and priority score over the runs minus REFERENCE_TOLERANCE
+  (so the reference earns full points under every seed and on every regrade)
+  and the mean cost per ticket. Without
   --reference the reference values already in the file are kept.
 """
 
@@ -34,6 +35,10 @@ CATEGORIES = ("billing", "bug", "account_access", "feature_request", "outage", "
 P1_WEIGHT = 3.0  # as in grader/test_triage.py
 # The curve's zero sits this far above the best naive approach, so variants of it earn nothing either.
 NAIVE_MARGIN = 0.02
+# Full points this far below the reference's lowest measured level: two gradings of the same reference
+# under the same seed differed by 0.009 in F1 and 0.013 in priority (request order under concurrency
+# decides which ticket meets which fault), and a regrade must give the identical score.
+REFERENCE_TOLERANCE = 0.03
 OUT = TASK_DIR / "grader" / "data" / "calibration.json"
 LOOKUP = TASK_DIR / "baselines" / "lookup" / "labels_by_subject.json"
 
@@ -99,7 +104,8 @@ def reference_levels(run_dirs: list[Path], labels: dict[str, dict]) -> dict:
         pris.append(s["priority"])
         calls = [json.loads(line) for line in (run / "mock" / "calls.jsonl").read_text().splitlines() if line.strip()]
         costs.append(sum(float(c.get("cost_usd") or 0) for c in calls) / len(labels))
-    return {"category_f1": min(f1s), "priority": min(pris), "cost_per_ticket_usd": round(sum(costs) / len(costs), 8),
+    return {"category_f1": round(min(f1s) - REFERENCE_TOLERANCE, 4), "priority": round(min(pris) - REFERENCE_TOLERANCE, 4),
+            "tolerance": REFERENCE_TOLERANCE, "cost_per_ticket_usd": round(sum(costs) / len(costs), 8),
             "runs": [{"category_f1": f, "priority": p, "cost_per_ticket_usd": round(c, 8)} for f, p, c in zip(f1s, pris, costs)]}
 
 
