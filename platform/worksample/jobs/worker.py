@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
 MONITOR_S = 5  # how often the worker looks at its horse (RQ's job_monitoring_interval)
+ENGINE_POLL_S = 2.0  # how often a worker whose Docker engine is down asks again
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -60,8 +61,39 @@ class WorksampleWorker(SpawnWorker):
         self.stall_after = get_settings().job_stall_s
         self.job_monitoring_interval = max(1, min(MONITOR_S, int(self.stall_after / 3)))
         self._horse_started = time.time()
+        self._burst = False
 
     # --- in the worker's main process ---
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """Take the next job only while this host's Docker engine answers (RQ calls this between jobs).
+
+        A worker serves the engine of its own host (DOCKER_HOST). With that engine down every
+        grading it took would fail and spend one of the submission's tries, so it holds back
+        (heartbeating, so it is not taken for dead) and the workers of other hosts drain the
+        queue; it takes jobs again as soon as its engine answers. A burst worker does not wait.
+        """
+        if not self._burst:
+            self._wait_for_engine()
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def _wait_for_engine(self) -> None:
+        from worksample.health import docker_status  # no docker import outside sandbox/
+
+        status = docker_status()
+        if status == "ok":
+            return
+        self.log.warning("worker %s: not taking jobs until the Docker engine answers: %s", self.name, status)
+        while status != "ok":
+            self.heartbeat()
+            time.sleep(ENGINE_POLL_S)
+            status = docker_status()
+        self.log.info("worker %s: the Docker engine answers again; taking jobs", self.name)
+
+    def work(self, burst: bool = False, *args, **kwargs):
+        """RQ's work loop; remembers `burst` for the engine gate."""
+        self._burst = burst
+        return super().work(burst, *args, **kwargs)
 
     def fork_work_horse(self, job, queue) -> None:
         """Spawn the horse (RQ); remember when, so a horse that never reports is seen as stalled."""
