@@ -8,38 +8,24 @@ from __future__ import annotations
 
 import re
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+import e2e_browser
 from attempts_harness import VENV_BIN
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(400)]
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "var" / "e2e-admin"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 PASSWORD = "correct horse battery staple"
 
 
-@contextmanager
 def browser_page(name: str):
     """A fresh headless Chromium page; on an exception, a screenshot at var/e2e-admin/failed-<name>.png."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        try:
-            yield page
-        except BaseException:
-            shot(page, f"failed-{name}")
-            print(f"screenshot: {SHOTS / f'failed-{name}.png'}")
-            raise
-        finally:
-            browser.close()
+    return e2e_browser.browser_page(SHOTS / f"failed-{name}.png")
 
 
 def staff_user(platform, email: str, role: str) -> str:

@@ -7,38 +7,23 @@ screenshot is saved under var/ when a test fails.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+
+import e2e_browser
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
-@contextmanager
 def browser_page(name: str):
     """A fresh headless Chromium page; on an exception, a screenshot at var/e2e-<name>.png."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        try:
-            yield page
-        except BaseException:
-            shot = REPO / "var" / f"e2e-{name}.png"
-            shot.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot: {shot}")
-            raise
-        finally:
-            browser.close()
+    return e2e_browser.browser_page(REPO / "var" / f"e2e-{name}.png")
 
 
 def start_from_invite(page, platform, slug: str, admin: str | None = None) -> None:

@@ -14,48 +14,25 @@ import json
 import re
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from attempts_harness import VENV_BIN
-from playwright.sync_api import expect, sync_playwright
+from e2e_browser import browser_pages
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 PASSWORD = "a hiring team password"
 CANDIDATE = "Ada Candidate"
 
 
-@contextmanager
 def browsers(name: str):
     """A factory of fresh pages, each in its own browser context (its own cookies); on an exception,
     a full-page screenshot of each at var/e2e-<name>-<n>.png."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        pages = []
-
-        def new_page():
-            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-            pages.append(page)
-            return page
-
-        try:
-            yield new_page
-        except BaseException:
-            for n, page in enumerate(pages):
-                shot = REPO / "var" / f"e2e-{name}-{n}.png"
-                shot.parent.mkdir(exist_ok=True)
-                page.screenshot(path=str(shot), full_page=True)
-                print(f"screenshot: {shot} ({page.url})")
-            raise
-        finally:
-            browser.close()
+    return browser_pages(lambda n: REPO / "var" / f"e2e-{name}-{n}.png")
 
 
 def cli(platform, *args: str) -> str:
