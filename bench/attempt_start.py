@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,34 +29,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RUN = uuid.uuid4().hex[:8]
+sys.path.insert(0, str(REPO / "tests" / "integration" / "attempts"))  # the attempt tests' task copy
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from attempts_harness import flagship_copy, free_port  # noqa: E402
 
 
 def make_tasks(root: Path) -> str:
     """A copy of the flagship (or a scaffold) in `root`; its slug."""
-    from worksample.catalog import TaskInvalid, load_task, new_task
-
-    flagship = REPO / "tasks" / "support-ticket-triage"
-    try:
-        load_task(flagship)
-        folder = root / flagship.name
-        shutil.copytree(flagship, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    except TaskInvalid:
-        folder = new_task(root, "bench-task")
-    spec = yaml.safe_load((folder / "task.yaml").read_text())
-    spec["resources"] = {**spec.get("resources", {}), "memory": "1g"}
-    (folder / "task.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    return spec["slug"]
+    return flagship_copy(root, "bench-task")[1]["slug"]
 
 
 class Bench:

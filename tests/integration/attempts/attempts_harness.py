@@ -55,9 +55,10 @@ def probe_notebook() -> dict:
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
 
 
-def make_task(root: Path, time_limit: str = "30m") -> str:
-    """A copy of the flagship task (or a scaffolded one while the flagship does not validate) with
-    `time_limit` and a `probe.ipynb` starter; returns its slug."""
+def flagship_copy(root: Path, scaffold_slug: str, **fields) -> tuple[Path, dict]:
+    """A copy of the flagship task in `root` (or a scaffolded task `scaffold_slug` while the flagship
+    does not validate) with 1 GiB pod memory and `fields` set in its task.yaml; its folder and spec.
+    Also used by bench/attempt_start.py."""
     from worksample.catalog import TaskInvalid, load_task, new_task
 
     root.mkdir(parents=True, exist_ok=True)
@@ -67,11 +68,20 @@ def make_task(root: Path, time_limit: str = "30m") -> str:
         folder = root / flagship.name
         shutil.copytree(flagship, folder, ignore=shutil.ignore_patterns("__pycache__"))
     except TaskInvalid:
-        folder = new_task(root, "attempt-probe")
+        folder = new_task(root, scaffold_slug)
     spec = yaml.safe_load((folder / "task.yaml").read_text())
-    spec["time_limit"] = time_limit
+    spec.update(fields)
     spec["resources"] = {**spec.get("resources", {}), "memory": "1g"}
     (folder / "task.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    return folder, spec
+
+
+def make_task(root: Path, time_limit: str = "30m") -> str:
+    """A copy of the flagship task (or a scaffolded one while the flagship does not validate) with
+    `time_limit` and a `probe.ipynb` starter; returns its slug."""
+    from worksample.catalog import load_task
+
+    folder, spec = flagship_copy(root, "attempt-probe", time_limit=time_limit)
     starter = folder / spec["workspace"]["starter"]
     starter.mkdir(exist_ok=True)
     (starter / "probe.ipynb").write_text(json.dumps(probe_notebook(), indent=1))
