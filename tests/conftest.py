@@ -82,3 +82,21 @@ def redis_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     proc.terminate()
     proc.wait(timeout=10)
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def minitask():
+    """The grading tests' small-task helper module (task builder, notebooks): grading and chaos tests."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("grading_minitask", REPO / "tests" / "integration" / "grading" / "minitask.py")
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def worker_env(redis_url: str, data_dir: Path) -> dict[str, str]:
+    """The environment of `worksample worker` processes: this test's data dir and Redis, test-labelled pods."""
+    return {**os.environ, "WORKSAMPLE_DATA_DIR": str(data_dir), "REDIS_URL": redis_url,
+            "WORKSAMPLE_GRADING_POD_LABELS": "worksample.test=1"}

@@ -13,23 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import pytest
 
-GRADING_TESTS = Path(__file__).resolve().parents[1] / "integration" / "grading"
 READ = "import csv, os\nrows = list(csv.DictReader(open('data/numbers.csv')))\ntotal = sum(int(r['n']) for r in rows)"
 GOOD = "os.makedirs('outputs', exist_ok=True)\nopen('outputs/result.txt', 'w').write(str(total))\nprint('DONE')"
-
-
-@pytest.fixture
-def minitask():
-    """The grading tests' small task (task builder, notebooks)."""
-    spec = spec_from_file_location("chaos_minitask", GRADING_TESTS / "minitask.py")
-    module = module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -51,13 +40,6 @@ def submit(data_dir, minitask, tmp_path):
         return sid
 
     return make
-
-
-@pytest.fixture
-def worker_env(redis_url, data_dir) -> dict[str, str]:
-    """Worker processes' environment: this test's data dir and Redis, test-labelled grading pods."""
-    return {**os.environ, "WORKSAMPLE_DATA_DIR": str(data_dir), "REDIS_URL": redis_url,
-            "WORKSAMPLE_GRADING_POD_LABELS": "worksample.test=1"}
 
 
 @pytest.fixture
@@ -121,24 +103,6 @@ def assert_one_report_each(submission_ids: list[str]) -> None:
 
     versions = {sid: pipeline.report_versions(sid) for sid in submission_ids}
     assert all(v == [1] for v in versions.values()), versions
-
-
-def live_descendants(pid: int) -> list[int]:
-    """Live (non-zombie) processes below `pid`."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                parents[int(entry.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, pp in parents.items() if pp in frontier} - found
-        found |= frontier
-    return sorted(found)
 
 
 def grading_containers(data_dir: Path) -> list[str]:

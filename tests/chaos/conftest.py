@@ -5,4 +5,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chaos_harness import minitask, submit, worker_env, workers  # noqa: E402,F401
+from chaos_harness import submit, workers  # noqa: E402,F401

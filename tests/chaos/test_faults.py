@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from chaos_harness import GOOD, READ, assert_one_report_each, grading_containers, live_descendants, wait_final, wait_status
+from chaos_harness import GOOD, READ, assert_one_report_each, grading_containers, wait_final, wait_status
+
+from worksample.supervisor import descendants
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.skipif(os.environ.get("WORKSAMPLE_CHAOS") != "1",
@@ -41,7 +43,7 @@ def test_worker_kill9_mid_grading(submit, workers, data_dir):
     first = workers(reap_every=5)
     assert wait_status(slow, {"running"}, 180) == "running"
     time.sleep(3)  # inside the notebook run
-    below = live_descendants(first.pid)
+    below = descendants(first.pid)
     assert below, "the worker has no work horse"
     os.kill(first.pid, signal.SIGKILL)  # the worker only: its horse must not outlive it
     first.wait()

@@ -7,23 +7,6 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-
-
-def _minitask():
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    spec = spec_from_file_location("grading_minitask", HERE / "minitask.py")
-    module = module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def minitask():
-    """The minitask helper module (task builder, notebooks)."""
-    return _minitask()
-
 
 @pytest.fixture
 def mini_task(tmp_path: Path, minitask) -> Path:

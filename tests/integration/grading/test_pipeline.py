@@ -40,13 +40,6 @@ def submit(db, mini_task, minitask, tmp_path):
 
 
 @pytest.fixture
-def worker_env(redis_url, data_dir) -> dict[str, str]:
-    """The environment of worker processes: this test's data dir and Redis, test-labelled pods."""
-    return {**os.environ, "WORKSAMPLE_DATA_DIR": str(data_dir), "REDIS_URL": redis_url,
-            "WORKSAMPLE_GRADING_POD_LABELS": "worksample.test=1"}
-
-
-@pytest.fixture
 def workers(worker_env, data_dir):
     """start(burst=False, env=None) → a worker process in its own session; all killed and pods removed after."""
     procs: list[subprocess.Popen] = []

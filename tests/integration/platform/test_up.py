@@ -13,6 +13,7 @@ import pytest
 
 from worksample.config import get_settings
 from worksample.sandbox import PodSpec, create_pod, default_backend
+from worksample.supervisor import descendants
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -21,23 +22,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _children(pid: int) -> set[int]:
-    """Every live descendant of `pid`, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, pp in parents.items() if pp in frontier} - found
-        found |= frontier
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -96,7 +80,7 @@ def test_up_serves_and_stops_everything(tmp_path, sig, monkeypatch):
             time.sleep(0.2)
         assert job.get_status() == JobStatus.STARTED
         time.sleep(1)
-        children = _children(proc.pid)
+        children = descendants(proc.pid)
         names = {Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0].decode() for p in children}
         assert any("redis-server" in n for n in names), names
         assert len(children) >= 4  # redis, api, worker, its work horse

@@ -21,6 +21,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from worksample.jobs import GRADING_QUEUE
+from worksample.supervisor import descendants
 
 pytestmark = pytest.mark.redis
 
@@ -146,34 +147,18 @@ def test_sigterm_stops_a_busy_worker_at_once_and_kills_its_horse(tmp_path, data_
     try:
         assert _wait_status(job, {JobStatus.STARTED}, timeout=20) == JobStatus.STARTED, log.read_text()
         time.sleep(1)
-        descendants = _descendants(proc.pid)
-        assert any(b"time.sleep" in Path(f"/proc/{p}/cmdline").read_bytes() or _is_horse(p) for p in descendants)
+        below = descendants(proc.pid)
+        assert any(b"time.sleep" in Path(f"/proc/{p}/cmdline").read_bytes() or _is_horse(p) for p in below)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
         assert time.monotonic() - started < 5
         assert proc.returncode == 0, log.read_text()
         time.sleep(0.5)
-        assert not [p for p in descendants if _alive(p)], log.read_text()
+        assert not [p for p in below if _alive(p)], log.read_text()
         assert "Traceback" not in log.read_text()
     finally:
         _stop_worker(proc)
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every live descendant of `pid`, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, pp in parents.items() if pp in frontier} - found
-        found |= frontier
-    return found
 
 
 def _is_horse(pid: int) -> bool:
