@@ -125,3 +125,28 @@ def test_rubric_form_on_the_review_page(team, browser):
     assert "Update my review" in again.text and "&lt;b&gt;bold&lt;/b&gt;" in again.text
     forged = rita.post(f"/submissions/{sid}/review", data={"score.tradeoffs": "1"}, headers={"X-CSRF-Token": ""})
     assert forged.status_code == 403
+
+
+def test_page_forms_redirect_to_their_section_and_are_audited(team, browser):
+    """The review and decision forms of the review page: 303 back to their section, one audit event each,
+    the page again with the errors on a bad form (422), 404 for an unknown submission, 403 for a reviewer."""
+    from worksample import audit
+
+    sid = team["subs"][1]
+    rita, admin = logged_in(browser, "rita"), logged_in(browser, "admin")
+    form = {"csrf_token": rita.headers["X-CSRF-Token"], "score.tradeoffs": "9", "score.failure_handling": "3",
+            "score.code_quality": "2", "recommendation": "yes"}
+    saved = rita.post(f"/submissions/{sid}/review", data=form, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/submissions/{sid}?saved=review#reviews"
+    assert rita.post("/submissions/nope/review", data=form).status_code == 404
+    assert rita.post(f"/submissions/{sid}/decision", data={"csrf_token": form["csrf_token"],
+                                                           "decision": "advance"}).status_code == 403
+    token = admin.headers["X-CSRF-Token"]
+    bad = admin.post(f"/submissions/{sid}/decision", data={"csrf_token": token, "decision": "hire"})
+    assert bad.status_code == 422 and 'id="decision-form"' in bad.text
+    made = admin.post(f"/submissions/{sid}/decision", data={"csrf_token": token, "decision": "hold", "note": "n"},
+                      follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"] == f"/submissions/{sid}?saved=decision#decision"
+    assert admin.post("/submissions/nope/decision", data={"csrf_token": token, "decision": "hold"}).status_code == 404
+    events = [(e.action, e.target, e.detail) for e in audit.entries() if e.action in ("review.submit", "decision.make")]
+    assert events == [("decision.make", sid, {"decision": "hold"}), ("review.submit", sid, {"recommendation": "yes"})]

@@ -7,6 +7,9 @@ marked safe is SVG the server drew from numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -109,20 +112,29 @@ def _scores_from(form: dict[str, str]) -> dict:
     return scores
 
 
-@router.post("/submissions/{submission_id}/review")
-async def review_form(request: Request, submission_id: str, staff: Staff = Depends(staff_page)) -> Response:
-    """Save the rubric form (your one review, updatable)."""
-    form = await read_form(request)
+async def _save_form(request: Request, staff: Staff, submission_id: str, form: dict, saved: str, anchor: str,
+                     save: Callable[[Any], Any], audited: Callable[[Any], tuple[str, dict]]) -> Response:
+    """Run `save(viewer)` for a review-page form, audit `audited(result)` (event, detail) and go back to the
+    page at `#anchor`; a missing submission is a 404, an invalid form the page again with its errors (422)."""
     try:
-        saved = await run_in_threadpool(reviews.save_review, viewer_of(staff), submission_id, _scores_from(form),
-                                        form.get("recommendation"), form.get("comment", ""))
+        result = await run_in_threadpool(save, viewer_of(staff))
     except reviews.SubmissionMissing:
         raise HTTPException(404, "no such submission") from None
     except reviews.ReviewInvalid as exc:
         return await _review_page(request, staff, submission_id, None, {"errors": exc.errors, "form": form}, 422)
-    await run_in_threadpool(lambda: audit.record("review.submit", actor=staff, target=submission_id,
-                                                 detail={"recommendation": saved.recommendation}))
-    return RedirectResponse(f"/submissions/{submission_id}?saved=review#reviews", status_code=303)
+    event, audit_detail = audited(result)
+    await run_in_threadpool(lambda: audit.record(event, actor=staff, target=submission_id, detail=audit_detail))
+    return RedirectResponse(f"/submissions/{submission_id}?saved={saved}#{anchor}", status_code=303)
+
+
+@router.post("/submissions/{submission_id}/review")
+async def review_form(request: Request, submission_id: str, staff: Staff = Depends(staff_page)) -> Response:
+    """Save the rubric form (your one review, updatable)."""
+    form = await read_form(request)
+    return await _save_form(request, staff, submission_id, form, "review", "reviews",
+                            lambda viewer: reviews.save_review(viewer, submission_id, _scores_from(form),
+                                                               form.get("recommendation"), form.get("comment", "")),
+                            lambda saved: ("review.submit", {"recommendation": saved.recommendation}))
 
 
 @router.post("/submissions/{submission_id}/decision")
@@ -132,16 +144,10 @@ async def decision_form(request: Request, submission_id: str,
     if not staff.is_admin:
         raise HTTPException(403, "only admins decide")
     form = await read_form(request)
-    try:
-        made = await run_in_threadpool(reviews.decide, viewer_of(staff), submission_id, form.get("decision"),
-                                       form.get("note", ""))
-    except reviews.SubmissionMissing:
-        raise HTTPException(404, "no such submission") from None
-    except reviews.ReviewInvalid as exc:
-        return await _review_page(request, staff, submission_id, None, {"errors": exc.errors, "form": form}, 422)
-    await run_in_threadpool(lambda: audit.record("decision.make", actor=staff, target=submission_id,
-                                                 detail={"decision": made.decision}))
-    return RedirectResponse(f"/submissions/{submission_id}?saved=decision#decision", status_code=303)
+    return await _save_form(request, staff, submission_id, form, "decision", "decision",
+                            lambda viewer: reviews.decide(viewer, submission_id, form.get("decision"),
+                                                          form.get("note", "")),
+                            lambda made: ("decision.make", {"decision": made.decision}))
 
 
 @router.get("/submissions/{submission_id}/files")
