@@ -22,21 +22,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the test suite's throwaway redis-server
+
+from scratch_redis import start_redis  # noqa: E402
 
 
 def _env(data_dir: Path, redis_url: str) -> dict[str, str]:
     return {**os.environ, "WORKSAMPLE_DATA_DIR": str(data_dir), "REDIS_URL": redis_url,
             "WORKSAMPLE_GRADING_POD_LABELS": "worksample.bench=1"}
-
-
-def _start_redis(root: Path) -> tuple[subprocess.Popen, str]:
-    sock = root / "redis.sock"
-    proc = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "",
-                             "--appendonly", "no", "--dir", str(root)], stdout=subprocess.DEVNULL)
-    from worksample.redis_server import wait_ready
-
-    wait_ready(f"unix://{sock}")
-    return proc, f"unix://{sock}"
 
 
 def _submit(task, solution: Path, n: int) -> list[str]:
@@ -97,7 +90,7 @@ def main() -> None:
     root = REPO / "var" / "bench" / f"grading-{os.getpid()}"
     data_dir = root / "data"
     data_dir.mkdir(parents=True)
-    redis, redis_url = _start_redis(root)
+    redis, redis_url = start_redis(root)
     os.environ.update(_env(data_dir, redis_url))
     from worksample.db import migrate
     from worksample.grading import pipeline

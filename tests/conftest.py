@@ -63,17 +63,9 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def redis_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh, real redis-server for one test (unix socket, no persistence), as REDIS_URL."""
-    import subprocess
+    from scratch_redis import start_redis
 
-    from worksample.redis_server import wait_ready
-
-    sock = tmp_path / "r.sock"
-    proc = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"unix://{sock}"
-    wait_ready(url)
+    proc, url = start_redis(tmp_path)
     monkeypatch.setenv("REDIS_URL", url)
     from worksample.config import get_settings
 

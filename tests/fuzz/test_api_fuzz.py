@@ -40,20 +40,18 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`worksample serve` on a seeded data dir and a real Redis; yields its URL and the two credentials."""
+    from scratch_redis import start_redis
+
     from worksample.config import get_settings
-    from worksample.redis_server import wait_ready
 
     base = tmp_path_factory.mktemp("fuzz")
-    sock = base / "r.sock"
-    redis = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "",
-                              "--appendonly", "no", "--dir", str(base)], stdout=subprocess.DEVNULL)
-    env = dict(os.environ, WORKSAMPLE_DATA_DIR=str(base / "data"), REDIS_URL=f"unix://{sock}")
+    redis, redis_url = start_redis(base)
+    env = dict(os.environ, WORKSAMPLE_DATA_DIR=str(base / "data"), REDIS_URL=redis_url)
     old = {k: os.environ.get(k) for k in ("WORKSAMPLE_DATA_DIR", "REDIS_URL")}
     os.environ.update(WORKSAMPLE_DATA_DIR=env["WORKSAMPLE_DATA_DIR"], REDIS_URL=env["REDIS_URL"])
     get_settings.cache_clear()
     api = None
     try:
-        wait_ready(env["REDIS_URL"])
         creds = _seed()
         port = _free_port()
         with open(base / "api.log", "wb") as log:
