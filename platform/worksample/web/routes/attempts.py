@@ -7,11 +7,9 @@ few seconds after.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +18,7 @@ from worksample import audit
 from worksample.config import get_settings
 from worksample.errors import UsageError, WorksampleError
 from worksample.web.deps import Staff, require_admin, require_reviewer
+from worksample.web.lifespan import beside_app
 from worksample.workspace import activity
 from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id, cookie_kwargs, guess_limiter
 from worksample.workspace.attempts import (
@@ -36,21 +35,8 @@ from worksample.workspace.submit import submit_attempt
 log = logging.getLogger(__name__)
 
 
-@asynccontextmanager
-async def lifespan(_app: FastAPI):
-    """Run the deadline sweep beside the app."""
-    task = asyncio.create_task(sweep_forever())
-    try:
-        yield
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-
-
-router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"], lifespan=lifespan)
+router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"],
+                   lifespan=beside_app(sweep_forever))  # the deadline sweep runs beside the app
 
 
 class AttemptExtend(BaseModel):
