@@ -42,10 +42,18 @@ def test_a_run_without_calls_fails_every_resilience_check(tmp_path, kit):
     assert set(result["gates_failed"]) == {"pii_kept_out_of_prompts", "bounded_retries", "within_budget"}
 
 
+def test_two_calls_are_no_evidence_of_resilience(tmp_path, kit):
+    c = kit.call  # the starter: one call that met a 500 and the SDK's own retry
+    checks = kit.by_id(_grade(tmp_path, kit, calls=[c(0.0, "a", 500, "server_error"), c(0.8, "a")]))
+    resilience = [v for v in checks.values() if v["group"] == "llm_resilience"]
+    assert all(v["status"] == "fail" and v["message"].startswith("no evidence") for v in resilience), resilience
+
+
 def test_retry_storm_is_caught(tmp_path, kit):
     c = kit.call
-    storm = [c(0.0, "a", 429, "rate_limit", retry_after=2.0), c(0.02, "a", 429, "rate_limit", retry_after=2.0)]
-    storm += [c(0.05 + i * 0.01, "b", 500, "server_error") for i in range(10)] + [c(0.3, "b"), c(0.4, "a")]
+    storm = [c(0.0, "sa", 429, "rate_limit", retry_after=2.0), c(0.02, "sa", 429, "rate_limit", retry_after=2.0)]
+    storm += [c(0.05 + i * 0.01, "sb", 500, "server_error") for i in range(10)] + [c(0.3, "sb"), c(0.4, "sa")]
+    storm += [c(20.0 + i, f"ok{i}") for i in range(10)]  # enough calls to judge
     checks = kit.by_id(_grade(tmp_path, kit, calls=storm))
     assert checks["retry_after_honoured"]["status"] == "fail"
     assert "retry-after" in checks["retry_after_honoured"]["message"]
