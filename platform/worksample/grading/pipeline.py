@@ -15,7 +15,6 @@ killed) or when a queued row has waited too long (the job was lost with Redis).
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy import func, select, update
 
 from worksample.db import session_scope
 from worksample.db.models import Report, Submission, SubmissionStatus, Task, utcnow
+from worksample.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -73,27 +73,13 @@ def heartbeat(claim_: Claim) -> bool:
         return result.rowcount == 1
 
 
-class Heartbeat:
+class Heartbeat(Periodic):
     """A background thread calling `heartbeat` every HEARTBEAT_S while a grading runs."""
 
     def __init__(self, claim_: Claim, every: float = HEARTBEAT_S) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, args=(claim_, every), daemon=True, name="grading-heartbeat")
-
-    def _loop(self, claim_: Claim, every: float) -> None:
-        while not self._stop.wait(every):
-            try:
-                heartbeat(claim_)
-            except Exception:  # a missed beat is retried next time; staleness needs several
-                log.exception("grading heartbeat failed")
-
-    def __enter__(self) -> "Heartbeat":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        # a missed beat is retried next time; staleness needs several
+        super().__init__(lambda: heartbeat(claim_), every, "grading-heartbeat",
+                         failed=lambda: log.exception("grading heartbeat failed"), join_s=5)
 
 
 def finish(claim_: Claim, body: dict, status: SubmissionStatus = SubmissionStatus.graded) -> bool:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from dataclasses import asdict, dataclass
 
 from redis import Redis
+
+from worksample.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -90,25 +91,11 @@ def recent_stalls(conn: Redis, limit: int = 20) -> list[Stall]:
     return [Stall(**json.loads(raw)) for raw in conn.lrange(STALLS_KEY, 0, max(0, limit - 1))]
 
 
-class Beat:
+class Beat(Periodic):
     """In the work horse: a daemon thread that marks the job `running` every BEAT_S while it runs."""
 
     def __init__(self, conn: Redis, job_id: str, every: float = BEAT_S) -> None:
-        self._conn, self._job_id, self._every = conn, job_id, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="watchdog-beat")
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._every):
-            try:
-                mark(self._conn, self._job_id, "running")
-            except Exception:  # Redis blip: several missed beats are needed to look stalled
-                log.warning("watchdog beat for job %s failed", self._job_id, exc_info=True)
-
-    def __enter__(self) -> "Beat":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
+        # Redis blip: several missed beats are needed to look stalled
+        super().__init__(lambda: mark(conn, job_id, "running"), every, "watchdog-beat",
+                         failed=lambda: log.warning("watchdog beat for job %s failed", job_id, exc_info=True),
+                         join_s=2)
