@@ -66,6 +66,15 @@ def load_images(host: str) -> float:
     return time.monotonic() - started
 
 
+def unmount_below(*roots: Path) -> None:
+    """Lazily unmount every mount point under `roots`, deepest first (what a killed dockerd left)."""
+    with open("/proc/self/mountinfo") as fh:
+        points = [line.split()[4] for line in fh]
+    prefixes = tuple(str(r) + "/" for r in roots)
+    for point in sorted((p for p in points if p.startswith(prefixes)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
+
+
 def worker_env(base: dict[str, str], docker_host: str | None) -> dict[str, str]:
     env = {**base, "WORKSAMPLE_GRADING_POD_LABELS": "worksample.bench=1"}
     env.pop("DOCKER_HOST", None)
@@ -184,6 +193,7 @@ def main() -> None:
             os.killpg(engine2.pid, signal.SIGTERM)
             engine2.wait(timeout=60)
         pg.stop()
+        unmount_below(root / "engine2", sock_root)  # a killed engine leaves overlay and netns mounts
         subprocess.run(["rm", "-rf", str(root / "engine2"), str(sock_root)], check=False)
 
     lost = [sid for sid, n in counts.items() if n == 0]

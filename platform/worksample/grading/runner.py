@@ -57,6 +57,40 @@ class MockLost(InfrastructureError):
     """The pod's mock LLM stopped during the run: the platform's fault, so the grading is retried."""
 
 
+MOCK_STATE_CAP = 64 * 1024  # mock.json is a few hundred bytes; the mock writes it, never the candidate
+MOCK_EXIT_MEMORY = 3  # the mock stopped itself before an OOM kill (docs/mockllm.md)
+
+
+def candidate_stopped_mock(code: int, state: dict | None) -> str | None:
+    """Why the mock's stop is the candidate's outcome, or None when it is the platform's fault.
+
+    The mock bounds its memory per request and in total; if the candidate's own
+    traffic still drives it to its limit it records `stopped.reason == "memory"`
+    in mock.json and exits 3 (or the kernel OOM-kills it while it was shedding
+    load, `pressure` recorded). Retrying that would only burn worker time three
+    times over: it is graded as a crashed run instead. Any other stop (a
+    service crash, exit 4; a signal; an engine fault) is the platform's.
+    """
+    state = state if isinstance(state, dict) else {}
+    stopped = state.get("stopped") if isinstance(state.get("stopped"), dict) else {}
+    if code == MOCK_EXIT_MEMORY or stopped.get("reason") == "memory":
+        return "the run's own LLM traffic exhausted the mock API's memory; it stopped answering (candidate's outcome)"
+    if code == 137 and state.get("pressure"):
+        return "the mock API was killed for memory while shedding the run's own LLM traffic (candidate's outcome)"
+    return None
+
+
+def _mock_state(pod) -> dict | None:
+    path = (pod.mock_log_dir or pod.dir / "mock" / "log") / "mock.json"
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        with path.open("rb") as fh:
+            return json.loads(fh.read(MOCK_STATE_CAP))
+    except (OSError, ValueError):
+        return None
+
+
 @dataclass
 class GradingInput:
     """What to grade: a task folder and a submission's workspace folder (or one notebook)."""
@@ -202,7 +236,11 @@ def _run_entrypoint(pod, inp: GradingInput, task):
     dropped = DropCounter(client)
     try:
         total = task.grading.timeout.total_seconds()
-        record = nbrun.execute_notebook(nb, client, _alive_probe(pod), min(inp.cell_timeout, total), total, dropped)
+        probe = _alive_probe(pod)
+        record = nbrun.execute_notebook(nb, client, probe, min(inp.cell_timeout, total), total, dropped)
+        if probe.mock_stopped:
+            record.status = nbrun.RunStatus.crashed
+            record.errors.append(probe.mock_stopped)
     finally:
         dropped.close()
         client.stop_channels()
@@ -217,29 +255,40 @@ def _alive_probe(pod):
     """'Is the kernel's container still running?', asking the engine at most every second.
 
     Also watches the mock: the candidate's code cannot reach it to stop it, so a
-    mock that is gone is an infrastructure fault (MockLost), never the candidate's outcome.
+    mock that is gone is an infrastructure fault (MockLost), unless it stopped itself because
+    the run's own traffic exhausted it (`candidate_stopped_mock`): then the run ends, crashed.
     """
     last = {"at": 0.0, "alive": True}
 
     def alive() -> bool:
+        if alive.mock_stopped:
+            return False
         if time.monotonic() - last["at"] >= 1.0:
-            _check_mock(pod)
+            alive.mock_stopped = _check_mock(pod)
+            if alive.mock_stopped:
+                return False
             last["alive"] = sandbox.wait(pod, "workload", timeout=0.01) is None
             last["at"] = time.monotonic()
         return last["alive"]
 
+    alive.mock_stopped = None  # why the candidate's traffic stopped the mock, once it has
     return alive
 
 
-def _check_mock(pod) -> None:
+def _check_mock(pod) -> str | None:
+    """Raise MockLost if the mock stopped by the platform's fault; say why if the candidate stopped it."""
     try:
         code = sandbox.wait(pod, "mock", timeout=0.01)
     except WorksampleError:
         raise
     except Exception as exc:  # the engine says the container is gone (404) or similar
         raise MockLost(f"the mock LLM container of pod {pod.id} is gone: {type(exc).__name__}") from None
-    if code is not None:
+    if code is None:
+        return None
+    reason = candidate_stopped_mock(code, _mock_state(pod))
+    if reason is None:
         raise MockLost(f"the mock LLM of pod {pod.id} exited with status {code} during the run")
+    return reason
 
 
 def _collect(pod, run_dir: Path, nb, record: nbrun.RunRecord, task, task_dir: Path) -> None:

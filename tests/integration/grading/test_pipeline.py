@@ -274,3 +274,43 @@ def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_d
     import gc
 
     gc.collect()  # let the thread's leftovers go now, under this test's warning filter
+
+
+def test_mock_stopped_by_the_candidates_own_traffic_is_graded_not_retried(submit, data_dir):
+    """The mock stops itself (exit 3, `stopped.reason == "memory"` in mock.json) when the run's own
+    traffic exhausts it: that is the candidate's outcome, a report with a score, never a retry."""
+    import json
+
+    from worksample.grading import pipeline
+    from worksample.grading.jobs import grade_submission
+
+    sid = submit([READ, "import time\ntime.sleep(15)", GOOD])
+    outcome: dict = {}
+    thread = threading.Thread(target=lambda: outcome.update(body=grade_submission(sid, labels={"worksample.test": "1"})))
+    thread.start()
+    deadline = time.monotonic() + 60
+    mocks: list[str] = []
+    while not mocks and time.monotonic() < deadline:
+        time.sleep(0.5)
+        mocks = subprocess.run(["docker", "ps", "-q", "--filter", f"label=worksample.data_dir={data_dir}",
+                                "--filter", "label=worksample.role=mock"], capture_output=True, text=True).stdout.split()
+    time.sleep(2)
+    mounts = json.loads(subprocess.run(["docker", "inspect", "-f", "{{json .Mounts}}", mocks[0]],
+                                       capture_output=True, text=True).stdout)
+    log_dir = Path(next(m["Source"] for m in mounts if m["Destination"] == "/mock/log"))
+    state = json.loads((log_dir / "mock.json").read_text())
+    state["stopped"] = {"reason": "memory", "exit_status": 3}  # what the mock's memory guard records
+    (log_dir / "mock.json").write_text(json.dumps(state))
+    subprocess.run(["docker", "kill", mocks[0]], capture_output=True)  # and the mock is gone
+    thread.join(timeout=120)
+    assert outcome.get("body"), "no report: the grading raised"
+    sub = pipeline.get_submission(sid)
+    assert sub.status.value == "graded"
+    body = pipeline.latest_report(sid).body
+    assert body["run"]["status"] == "crashed"
+    assert any("exhausted the mock" in e for e in body["run"]["errors"]), body["run"]["errors"]
+    assert _reports(sid) == [1]
+    _remove_pods(data_dir)
+    import gc
+
+    gc.collect()  # let the thread's leftovers go now, under this test's warning filter
