@@ -242,6 +242,18 @@ def test_docker_down_for_good_ends_in_a_clear_error(submit, workers, worker_env)
 
 # jupyter_client makes an event loop per thread and never closes it; grading runs in a thread only here.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def _running_mocks(data_dir: Path) -> list[str]:
+    """The mock containers of this test's platform, once a grading pod has started (and 2 s more)."""
+    deadline = time.monotonic() + 60
+    mocks: list[str] = []
+    while not mocks and time.monotonic() < deadline:
+        time.sleep(0.5)
+        mocks = subprocess.run(["docker", "ps", "-q", "--filter", f"label=worksample.data_dir={data_dir}",
+                                "--filter", "label=worksample.role=mock"], capture_output=True, text=True).stdout.split()
+    time.sleep(2)
+    return mocks
+
+
 def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_dir):
     from worksample.grading import pipeline
     from worksample.grading.jobs import InfrastructureFault, grade_submission
@@ -257,13 +269,7 @@ def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_d
 
     thread = threading.Thread(target=grade)
     thread.start()
-    deadline = time.monotonic() + 60
-    mocks: list[str] = []
-    while not mocks and time.monotonic() < deadline:
-        time.sleep(0.5)
-        mocks = subprocess.run(["docker", "ps", "-q", "--filter", f"label=worksample.data_dir={data_dir}",
-                                "--filter", "label=worksample.role=mock"], capture_output=True, text=True).stdout.split()
-    time.sleep(2)
+    mocks = _running_mocks(data_dir)
     subprocess.run(["docker", "rm", "-f", *mocks], capture_output=True)  # the platform loses the mock
     thread.join(timeout=60)
     assert "fault" in outcome and "mock LLM" in str(outcome["fault"])
@@ -288,13 +294,7 @@ def test_mock_stopped_by_the_candidates_own_traffic_is_graded_not_retried(submit
     outcome: dict = {}
     thread = threading.Thread(target=lambda: outcome.update(body=grade_submission(sid, labels={"worksample.test": "1"})))
     thread.start()
-    deadline = time.monotonic() + 60
-    mocks: list[str] = []
-    while not mocks and time.monotonic() < deadline:
-        time.sleep(0.5)
-        mocks = subprocess.run(["docker", "ps", "-q", "--filter", f"label=worksample.data_dir={data_dir}",
-                                "--filter", "label=worksample.role=mock"], capture_output=True, text=True).stdout.split()
-    time.sleep(2)
+    mocks = _running_mocks(data_dir)
     mounts = json.loads(subprocess.run(["docker", "inspect", "-f", "{{json .Mounts}}", mocks[0]],
                                        capture_output=True, text=True).stdout)
     log_dir = Path(next(m["Source"] for m in mounts if m["Destination"] == "/mock/log"))
