@@ -240,8 +240,6 @@ def test_docker_down_for_good_ends_in_a_clear_error(submit, workers, worker_env)
     assert "gave up after 3 tries" in report.body["error"] and "Docker" in report.body["error"]
 
 
-# jupyter_client makes an event loop per thread and never closes it; grading runs in a thread only here.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def _running_mocks(data_dir: Path) -> list[str]:
     """The mock containers of this test's platform, once a grading pod has started (and 2 s more)."""
     deadline = time.monotonic() + 60
@@ -254,6 +252,8 @@ def _running_mocks(data_dir: Path) -> list[str]:
     return mocks
 
 
+# jupyter_client makes an event loop per thread and never closes it; grading runs in a thread only here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_dir):
     from worksample.grading import pipeline
     from worksample.grading.jobs import InfrastructureFault, grade_submission
@@ -282,6 +282,7 @@ def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_d
     gc.collect()  # let the thread's leftovers go now, under this test's warning filter
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # as above
 def test_mock_stopped_by_the_candidates_own_traffic_is_graded_not_retried(submit, data_dir):
     """The mock stops itself (exit 3, `stopped.reason == "memory"` in mock.json) when the run's own
     traffic exhausts it: that is the candidate's outcome, a report with a score, never a retry."""
