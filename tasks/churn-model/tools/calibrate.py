@@ -31,7 +31,20 @@ HIDDEN = TASK_DIR / "grader" / "data"
 OUT = HIDDEN / "calibration.json"
 MARGIN = 0.01  # numpy/sklearn builds may move the reference's PR-AUC in the third decimal
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_notebooks import SOURCES, parse_cells  # noqa: E402
+
+
+def _sibling(name: str):
+    """A module of this tools/ folder, loaded by path under a name of its own: the tools of another
+    task have modules of the same names, and a plain import would take whichever came first."""
+    spec = importlib.util.spec_from_file_location(f"tools_{TASK_DIR.name.replace('-', '_')}_{name}",
+                                                  Path(__file__).resolve().with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_build = _sibling("build_notebooks")
+SOURCES, parse_cells = _build.SOURCES, _build.parse_cells
 
 
 def grader_module():

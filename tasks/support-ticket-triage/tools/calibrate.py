@@ -20,6 +20,7 @@ Writes grader/data/calibration.json and baselines/lookup/labels_by_subject.json.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import csv
 import json
 import sys
@@ -28,7 +29,20 @@ from pathlib import Path
 TASK_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TASK_DIR.parents[1] / "graders"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_notebooks import SOURCES, parse_cells  # noqa: E402
+
+
+def _sibling(name: str):
+    """A module of this tools/ folder, loaded by path under a name of its own: the tools of another
+    task have modules of the same names, and a plain import would take whichever came first."""
+    spec = importlib.util.spec_from_file_location(f"tools_{TASK_DIR.name.replace('-', '_')}_{name}",
+                                                  Path(__file__).resolve().with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_build = _sibling("build_notebooks")
+SOURCES, parse_cells = _build.SOURCES, _build.parse_cells
 from worksample_grader.scoring import macro_f1, weighted_accuracy  # noqa: E402
 
 CATEGORIES = ("billing", "bug", "account_access", "feature_request", "outage", "security", "how_to")
