@@ -177,7 +177,7 @@ def test_patching_time_sleep_cannot_fake_backoff(tmp_path, data_dir, minitask):
 import time, openai
 time.sleep = lambda seconds: None  # 'backoff' that takes no time
 client = openai.OpenAI(max_retries=3)
-for i in range(4):
+for i in range(8):  # ≥ 20 paid calls: the resilience checks judge nothing on less
     try:
         client.chat.completions.create(model='atlas-mini', messages=[{'role': 'user', 'content': f'q{i}'}])
     except openai.RateLimitError:

@@ -45,7 +45,7 @@ def test_personal_data_after_64_kib_of_whitespace_fails_the_pii_gate(tmp_path: P
 
 def test_a_user_nonce_on_every_retry_does_not_hide_a_retry_storm(tmp_path: Path, mock_process):
     # A mock where every request fails with a 500; the client retries at once, a new nonce each time,
-    # twelve times; then (on a healthy mock) the request goes through once.
+    # 24 times (the suite needs 20 paid calls of evidence); then, on a healthy mock, it goes through once.
     ticket = holdout()[0]
 
     def body(attempt: int) -> dict:
@@ -53,18 +53,18 @@ def test_a_user_nonce_on_every_retry_does_not_hide_a_retry_storm(tmp_path: Path,
             {"role": "system", "content": SYSTEM}, {"role": "user", "content": ticket["body"]}]}
 
     failing = mock_process({**FREE, "faults": [{"kind": "server_error", "rate": 1.0}]})
-    for attempt in range(12):
+    for attempt in range(24):
         assert _post(failing, body(attempt)) == 500
     healthy = mock_process(FREE)
-    assert _post(healthy, body(12)) == 200
+    assert _post(healthy, body(24)) == 200
     calls, bodies = tmp_path / "calls.jsonl", tmp_path / "bodies.jsonl"
     for target, name in ((calls, "calls.jsonl"), (bodies, "bodies.jsonl")):
         target.write_text("".join(m.log_path.with_name(name).read_text() for m in (failing, healthy)))
     records = [json.loads(line) for line in calls.read_text().splitlines()]
-    assert len({r["request_hash"] for r in records}) == 13  # no two raw bodies are the same
+    assert len({r["request_hash"] for r in records}) == 25  # no two raw bodies are the same
     checks = grade_run(tmp_path, calls=calls, bodies=bodies, predictions=_predictions(holdout()), writeup="")
     bounded = checks["bounded_retries"]
-    assert bounded["status"] == "fail" and "13 times" in bounded["message"], bounded
+    assert bounded["status"] == "fail" and "25 times" in bounded["message"], bounded
 
 
 FILLER = " ".join(["we", "did", "the", "work", "and", "it", "went", "well", "overall", "thanks"] * 25) + " and so on"
