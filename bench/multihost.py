@@ -76,7 +76,7 @@ def unmount_below(*roots: Path) -> None:
 
 
 def worker_env(base: dict[str, str], docker_host: str | None) -> dict[str, str]:
-    env = {**base, "WORKSAMPLE_GRADING_POD_LABELS": "worksample.bench=1"}
+    env = {**base, "WORKSAMPLE_GRADING_POD_LABELS": "worksample.bench=1", "WORKSAMPLE_WORKER_WAITS_FOR_ENGINE": "true"}
     env.pop("DOCKER_HOST", None)
     if docker_host:
         env["DOCKER_HOST"] = docker_host

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # --- Reliability (H7, issue 13): the worker's watchdog ---
     job_stall_s: float = Field(60.0, ge=2, description="A job whose work horse shows no progress for this many "
                                "seconds is killed, logged and retried (the worker's watchdog)")
+    worker_waits_for_engine: bool = Field(False, description="With workers on several Docker hosts: a worker "
+                                          "whose own engine does not answer takes no job until it does, so the "
+                                          "other hosts drain the queue (off: a lone host's gradings fail and "
+                                          "end in a clear error instead of waiting)")
 
     @model_validator(mode="after")
     def _public_url_from_up(self) -> "Settings":

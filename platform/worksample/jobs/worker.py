@@ -62,6 +62,7 @@ class WorksampleWorker(SpawnWorker):
         self.job_monitoring_interval = max(1, min(MONITOR_S, int(self.stall_after / 3)))
         self._horse_started = time.time()
         self._burst = False
+        self.waits_for_engine = get_settings().worker_waits_for_engine
 
     # --- in the worker's main process ---
 
@@ -71,9 +72,10 @@ class WorksampleWorker(SpawnWorker):
         A worker serves the engine of its own host (DOCKER_HOST). With that engine down every
         grading it took would fail and spend one of the submission's tries, so it holds back
         (heartbeating, so it is not taken for dead) and the workers of other hosts drain the
-        queue; it takes jobs again as soon as its engine answers. A burst worker does not wait.
+        queue; it takes jobs again as soon as its engine answers. Only with WORKSAMPLE_WORKER_WAITS_FOR_ENGINE
+        (several hosts): a lone host's gradings should fail and say so. A burst worker does not wait.
         """
-        if not self._burst:
+        if self.waits_for_engine and not self._burst:
             self._wait_for_engine()
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
 

@@ -47,7 +47,7 @@ def test_worker_waits_for_its_engine_then_takes_the_job(data_dir: Path, redis_ur
     migrate()
     engine = tmp_path / "engine" / "docker.sock"  # this host's engine: not there yet
     engine.parent.mkdir()
-    env = {**os.environ, "DOCKER_HOST": f"unix://{engine}"}
+    env = {**os.environ, "DOCKER_HOST": f"unix://{engine}", "WORKSAMPLE_WORKER_WAITS_FOR_ENGINE": "true"}
     log = tmp_path / "worker.log"
     job = Queue(GRADING_QUEUE, connection=Redis.from_url(redis_url)).enqueue("os.getpid")
     with open(log, "w") as out:
