@@ -133,9 +133,10 @@ def test_every_baseline_names_known_checks():
     known = {"retry_after_honoured", "no_nonretryable_retries", "bounded_retries", "backoff_after_5xx",
              "concurrency_within_limit", "within_budget", "no_duplicate_paid_calls", "finished_despite_outage",
              "all_tickets_present", "output_schema", "accuracy", "pii_kept_out_of_prompts", "injection_resisted",
-             "cost_per_ticket", "writeup_present"}
+             "cost_per_ticket", "writeup_present", "priority"}
     names = sorted(p.name for p in (TASK / "baselines").iterdir() if p.is_dir())
-    assert names == ["big_spender", "lazy", "leaky", "no_retry", "retry_storm"]
+    assert names == ["big_spender", "keyword_rules", "lazy", "leaky", "lookup", "no_retry", "nonce_retry_storm",
+                     "retry_storm", "starter"]
     for name in names:
         spec = yaml.safe_load((TASK / "baselines" / name / "baseline.yaml").read_text())
         assert spec["expect_fail"] and set(spec["expect_fail"]) <= known, name
