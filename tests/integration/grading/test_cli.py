@@ -66,9 +66,12 @@ def test_task_test_passes_a_calibrated_task_and_fails_a_miscalibrated_one(mini_t
               ["sum_correct"], minitask)
     proc = _run(["task", "test", str(mini_task)], data_dir, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "sum_correct" in proc.stdout and "0/10x" in proc.stdout and "OK:" in proc.stdout
+    rows = {line.split()[0]: line.split()[1:3] for line in proc.stdout.splitlines() if line[:1].isalpha()}
+    assert rows["solution"] == ["20.0/20", "PASS"] and rows["wrong_sum"] == ["10.0/20", "fail"], proc.stdout
+    assert "OK:" in proc.stdout
     _baseline(mini_task, "claims_too_much", minitask.GOOD_CELLS, ["run_completed"], minitask)
     proc = _run(["task", "test", str(mini_task)], data_dir, timeout=300)
-    assert proc.returncode == 1
-    assert "FAIL claims_too_much: check run_completed passed but baseline.yaml expects it to fail" in proc.stdout
+    assert proc.returncode == 1, proc.stdout
+    assert "FAIL claims_too_much: check run_completed passed under seed 0 but baseline.yaml expects it to fail" \
+        in proc.stdout
     assert "FAIL claims_too_much: scores 20" in proc.stdout
