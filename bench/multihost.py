@@ -14,6 +14,9 @@ the first engine and nothing may be lost.
 
 Everything it makes lives under var/bench/multihost-<pid>/ and a short /tmp
 dir for sockets; both engines' pods carry worksample.bench=1 and are removed.
+Caution: after one run here the first engine's `docker0` bridge was gone (the
+second engine runs with `--bridge none`); tests that look at docker0 then fail
+until dockerd is restarted. Run it on a machine where that is acceptable.
 """
 
 from __future__ import annotations
