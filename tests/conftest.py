@@ -46,14 +46,20 @@ def data_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     path = tmp_path / "data"
     path.mkdir()
     monkeypatch.setenv("WORKSAMPLE_DATA_DIR", str(path))
+    url = None
     if request.config.getoption("--db") == "postgres":
         server = request.getfixturevalue("postgres_server")
-        monkeypatch.setenv("DATABASE_URL", server.create_database())
+        url = server.create_database()
+        monkeypatch.setenv("DATABASE_URL", url)
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
+    if url:  # close this test's pooled connections now, not when a later test's GC finds them open
+        from worksample.db.session import get_engine
+
+        get_engine(url).dispose()
 
 
 def pytest_configure(config: pytest.Config) -> None:
