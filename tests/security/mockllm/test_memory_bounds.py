@@ -44,15 +44,28 @@ def _peak_mib(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
-async def _hold_partial_bodies(port: int, n: int, hold_s: float) -> list[bytes]:
-    """n connections each sending all but the last byte of a body just under the cap; their first lines."""
+async def _hold_partial_bodies(port: int, n: int, hold_s: float, heads_first: bool = False) -> list[bytes]:
+    """n connections each sending all but the last byte of a body just under the cap; their first lines.
+
+    With `heads_first` every connection sends its request head, and only once
+    all have (and the mock has admitted them while its memory was still low)
+    do the bodies follow.
+    """
     head = (b"POST /v1/chat/completions HTTP/1.1\r\nhost: mock\r\nauthorization: Bearer sk-test\r\n"
             b"content-type: application/json\r\ncontent-length: " + str(BODY_CAP - 1).encode() + b"\r\n\r\n")
+    heads_sent = asyncio.Barrier(n) if heads_first else None
 
     async def one() -> bytes:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
-            writer.write(head + b"{" + b" " * (BODY_CAP - 3))
+            if heads_sent is not None:
+                writer.write(head)
+                await writer.drain()
+                await heads_sent.wait()
+                await asyncio.sleep(0.5)
+                writer.write(b"{" + b" " * (BODY_CAP - 3))
+            else:
+                writer.write(head + b"{" + b" " * (BODY_CAP - 3))
             await writer.drain()
             try:
                 return await asyncio.wait_for(reader.readline(), hold_s)
@@ -108,8 +121,10 @@ def test_mock_stops_itself_near_its_memory_limit_and_says_why(mock, tmp_path) ->
     base = _rss_mib(probe.proc.pid)
     probe.stop()
     # A limit the attack will reach: the guard must stop the mock before "the kernel" would.
+    # The heads come first, so the mock admits the bodies while its memory is low (shedding
+    # load cannot stop them) and their 48 MiB pool then passes the limit for sure.
     server = mock(extra=("--memory-limit", str(int((base + 24) * 1024**2))))
-    attack = threading.Thread(target=lambda: asyncio.run(_hold_partial_bodies(server.port, 60, 5.0)))
+    attack = threading.Thread(target=lambda: asyncio.run(_hold_partial_bodies(server.port, 60, 5.0, heads_first=True)))
     attack.start()
     deadline = time.monotonic() + 10
     while server.proc.poll() is None and time.monotonic() < deadline:
