@@ -64,3 +64,29 @@ def test_metrics_text(db):
     assert 'worksample_grading_pod_start_seconds_bucket{le="0.5"} 1.0' in text
     assert 'worksample_mock_calls_total{status="200"} 40.0' in text and 'worksample_mock_calls_total{status="429"} 4.0' in text
     assert 'worksample_scrape_errors{part="redis"} 1.0' in text  # no Redis here: said, not hidden
+
+
+def test_each_report_is_read_once_and_new_ones_are_added(db, monkeypatch):
+    """A scrape reads only the reports written since the last one (reports never change)."""
+    from sqlalchemy import update
+
+    from worksample import metrics
+    from worksample.db import Report, Task, session_scope
+    from worksample.db.models import SubmissionStatus
+
+    with session_scope() as s:
+        task = Task(slug="t", title="T", version="v", path="/x", spec={})
+        s.add(task)
+        s.flush()
+        _graded(s, task, SubmissionStatus.graded, {"total_s": 40.0}, {"200": 3})
+    assert 'worksample_mock_calls_total{status="200"} 3.0' in metrics.render().decode()
+    with session_scope() as s:
+        # Were the first report read again, this (impossible in the product) edit would show.
+        s.execute(update(Report).values(body={"timings": {"total_s": 1.0}, "llm": {"status_counts": {"200": 100}}}))
+        _graded(s, task, SubmissionStatus.graded, {"total_s": 700.0}, {"200": 2, "503": 1})
+    monkeypatch.setattr(metrics, "_cache", (0.0, b""))
+    text = metrics.render().decode()
+    assert 'worksample_mock_calls_total{status="200"} 5.0' in text
+    assert 'worksample_mock_calls_total{status="503"} 1.0' in text
+    assert "worksample_grading_duration_seconds_sum 740.0" in text
+    assert 'worksample_grading_duration_seconds_bucket{le="+Inf"} 2.0' in text
