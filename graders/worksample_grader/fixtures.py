@@ -1,5 +1,6 @@
 """Fixtures every hidden suite can ask for: `run_folder`, `run`, `task`, `notebook`,
-`outputs`, `llm_log`, `llm_calls`, `llm_bodies`, `grading_profile`, `hidden_data` and `check`.
+`outputs`, `llm_log`, `llm_calls`, `llm_bodies`, `grading_profile`, `hidden_data`, `check`,
+and for tasks with a service (DESIGN §14) `service_log` and `service_state`.
 
 All of them read the run folder (see `runfolder`) as data. A missing artifact
 is not an error of the suite: `notebook` and `outputs` still resolve (to an
@@ -116,6 +117,28 @@ def llm_truncated_bodies(run_folder: Path) -> set[str]:
     """request_ids whose body the mock kept only in part (over its body cap): their full text is unknown."""
     records = rf.read_jsonl(run_folder / rf.MOCK_DIR / rf.BODIES_FILE)
     return {str(r.get("request_id")) for r in records if r.get("truncated")}
+
+
+@pytest.fixture(scope="session")
+def service_log(run_folder: Path) -> list[dict]:
+    """The task service's call log, one dict per call, in arrival order (empty if it got none).
+
+    Fields: ts, request_id, method, path, query, status, fault (null, a service fault kind,
+    or `service_crash`), latency_ms, idempotency_key, request_body, response_body (text, cut
+    at 16 KiB), truncated. Written by the mock container before each response completed; a
+    record with request_id `log_full` marks a full log (later calls got 507, unlogged).
+    """
+    return rf.read_jsonl(run_folder / rf.MOCK_DIR / rf.SERVICE_LOG_FILE)
+
+
+@pytest.fixture(scope="session")
+def service_state(run_folder: Path) -> dict:
+    """The task service's final state (what its `state()` returned after the run's last call); {} if none."""
+    path = run_folder / rf.MOCK_DIR / rf.SERVICE_STATE_FILE
+    if not path.exists():
+        return {}
+    state = rf.read_json(path)
+    return state if isinstance(state, dict) else {"state": state}
 
 
 @pytest.fixture(scope="session")

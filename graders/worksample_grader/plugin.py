@@ -28,6 +28,8 @@ from worksample_grader.fixtures import (  # noqa: F401  (fixtures are found by n
     outputs,
     run,
     run_folder,
+    service_log,
+    service_state,
     task,
 )
 

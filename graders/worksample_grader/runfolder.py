@@ -11,6 +11,8 @@ without following links and size-capped, and is read here as plain data only:
     <run>/outputs/          the candidate's deliverables (data only, never imported)
     <run>/mock/calls.jsonl  the mock's call log (written by the mock container only)
     <run>/mock/bodies.jsonl request bodies, keyed by request_id
+    <run>/mock/service.jsonl     the task service's call log (DESIGN §14; only with a service.py)
+    <run>/mock/service_state.json the task service's final state, as its state() returned it
 
 Python code in the run folder is never imported and no file is unpickled.
 """
@@ -30,6 +32,8 @@ OUTPUTS_DIR = "outputs"
 MOCK_DIR = "mock"
 CALLS_FILE = "calls.jsonl"
 BODIES_FILE = "bodies.jsonl"
+SERVICE_LOG_FILE = "service.jsonl"
+SERVICE_STATE_FILE = "service_state.json"
 READ_CAP = 32 * 1024**2
 
 

@@ -16,7 +16,8 @@ from worksample.catalog.spec import MAX_TIME_LIMIT, Task, format_duration
 # Names that are hidden by convention: if the candidate could read one, the
 # task leaks its grader, its answers or its fault plan.
 _HIDDEN_DIRS = {"grader", "solution", "baselines", "profiles"}
-_HIDDEN_FILE = re.compile(r"(^oracle\.py$|label|answer|holdout|hold-out|grading)", re.IGNORECASE)
+_HIDDEN_FILE = re.compile(r"(^oracle\.py$|^service\.py$|label|answer|holdout|hold-out|grading)", re.IGNORECASE)
+SERVICE_LOAD_TIMEOUT_S = 30.0
 
 
 def check_task(task: Task, folder: Path) -> list[Problem]:
@@ -57,6 +58,8 @@ def _path_fields(task: Task) -> list[tuple[str, str, str]]:
         fields.append(("mock_llm.grading_profile", task.mock_llm.grading_profile, "file"))
         if task.mock_llm.oracle is not None:
             fields.append(("mock_llm.oracle", task.mock_llm.oracle, "file"))
+        if task.mock_llm.service is not None:
+            fields.append(("mock_llm.service", task.mock_llm.service, "file"))
     return fields
 
 
@@ -135,6 +138,8 @@ def _check_secrecy(task: Task, folder: Path, file: str) -> list[Problem]:
         hidden.append(("mock_llm.grading_profile", folder / task.mock_llm.grading_profile))
         if task.mock_llm.oracle:
             hidden.append(("mock_llm.oracle", folder / task.mock_llm.oracle))
+        if task.mock_llm.service:
+            hidden.append(("mock_llm.service", folder / task.mock_llm.service))
     problems = []
     for field, rel in (("workspace.starter", task.workspace.starter), ("workspace.data", task.workspace.data)):
         visible = (folder / rel).resolve()
@@ -178,3 +183,36 @@ def _check_grading(task: Task, file: str) -> list[Problem]:
             problems.append(Problem(file, f"grading.include.{i}",
                                     f"unknown suite {name!r} (known: {', '.join(known) or 'none'})"))
     return problems
+
+
+def check_service_loads(task: Task, folder: Path) -> list[Problem]:
+    """The task's service.py imports and defines an ASGI app (DESIGN §14); [] when it does or there is none.
+
+    Task code is imported in a child interpreter with a time limit, as the mock
+    would import it, so a slow or broken service cannot hang or pollute the caller.
+    A `service.py` beside task.yaml that task.yaml does not name is a problem too:
+    the mock would never serve it.
+    """
+    import subprocess
+    import sys
+
+    file = str(folder / TASK_FILE)
+    service = task.mock_llm.service if task.mock_llm else None
+    if service is None:
+        if (folder / "service.py").is_file():
+            return [Problem(file, "mock_llm.service", "service.py is in the task folder but not named here, so no pod serves it")]
+        return []
+    path = (folder / service).resolve()
+    probe = ("import sys\nfrom worksample.mockllm.service import ServiceLoadError, load_service\n"
+             "try:\n    load_service(sys.argv[1])\nexcept ServiceLoadError as exc:\n"
+             "    sys.exit(str(exc).removeprefix(sys.argv[1] + ': '))")
+    try:
+        done = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True,
+                              timeout=SERVICE_LOAD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return [Problem(str(path), "(load)", f"importing the service took over {SERVICE_LOAD_TIMEOUT_S:.0f}s")]
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit status {done.returncode}"
+        return [Problem(str(path), "(load)", reason[:500])]
+    return []

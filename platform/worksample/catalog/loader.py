@@ -54,9 +54,12 @@ def validate_task(path: str | Path) -> list[Problem]:
     task, problems = _parse(path)
     if task is None:
         return problems
-    from worksample.catalog.checks import check_task
+    from worksample.catalog.checks import check_service_loads, check_task
 
-    return check_task(task, task_paths(path)[0])
+    folder = task_paths(path)[0]
+    problems = check_task(task, folder)
+    # Importing task code costs a child interpreter: only `task validate` does it, not every load.
+    return problems or check_service_loads(task, folder)
 
 
 def load_task(path: str | Path) -> Task:

@@ -129,6 +129,8 @@ class MockLlm(_Strict):
     attempt_profile: RelPath = Field(description="profile while the candidate works")
     grading_profile: RelPath = Field(description="harsher profile for the grading run (hidden)")
     oracle: RelPath | None = Field(None, description="hidden oracle.py deciding answers")
+    # Task services (DESIGN §14, issue 16): the mock container serves it on 127.0.0.1:8081.
+    service: RelPath | None = Field(None, description="hidden service.py: an ASGI app served on 127.0.0.1:8081 in the pod")
 
 
 class Grading(_Strict):

@@ -199,7 +199,8 @@ def _pod_spec(inp: GradingInput, task, suites: SuitePaths, run_dir: Path, result
         labels={"worksample.purpose": "grading", **(inp.labels or {})},
         env=attempt_like_env(task.workspace.entrypoint),
         mock=MockSpec(profile=folder / str(mock.grading_profile) if mock else None, seed=inp.seed,
-                      oracle=folder / str(mock.oracle) if mock and mock.oracle else None),
+                      oracle=folder / str(mock.oracle) if mock and mock.oracle else None,
+                      service=folder / str(mock.service) if mock and mock.service else None),
         grader=GraderSpec(command=_grader_command(suites), mounts=tuple(mounts), env={"PYTHONDONTWRITEBYTECODE": "1"}),
     )
 
@@ -315,9 +316,13 @@ def _collect(pod, run_dir: Path, nb, record: nbrun.RunRecord, task, task_dir: Pa
 
 
 def _snapshot_mock_log(pod, dest: Path) -> None:
-    """Copy the mock's logs as they are now: calls made after the run ended are not graded."""
+    """Copy the mock's logs as they are now: calls made after the run ended are not graded.
+
+    With a task service (DESIGN §14) its call log and final state come too: both are
+    written by the mock container alone, into a dir the workload never mounts.
+    """
     source = pod.mock_log_dir or pod.dir / "mock" / "log"
-    for name in ("calls.jsonl", "bodies.jsonl"):
+    for name in ("calls.jsonl", "bodies.jsonl", "service.jsonl", "service_state.json"):
         path = source / name
         if path.is_file() and not path.is_symlink():
             with path.open("rb") as src, (dest / name).open("wb") as out:

@@ -24,7 +24,6 @@ wraps it:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import importlib.util
 import json
@@ -33,10 +32,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from worksample.mockllm.calllog import log_cap
-from worksample.mockllm.plan import rng_for
-from worksample.mockllm.profile import Profile
+if TYPE_CHECKING:
+    from worksample.mockllm.profile import Profile
+# The mock's own modules (pydantic, asyncio) are imported where used, so that loading a
+# service alone (`task validate` does, in a child interpreter) stays cheap.
 
 log = logging.getLogger("worksample.mockllm.service")
 SERVICE_PORT = 8081
@@ -79,8 +80,10 @@ def load_service(path: str | Path):
 class ServiceServer:
     """The ASGI wrapper around a task service: log, state, faults, crash handling."""
 
-    def __init__(self, app, state_fn, log_dir: Path, profile: Profile, seed: int, *, on_crash=None,
+    def __init__(self, app, state_fn, log_dir: Path, profile: "Profile", seed: int, *, on_crash=None,
                  cap: int | None = None) -> None:
+        from worksample.mockllm.calllog import log_cap
+
         self.app = app
         self.state_fn = state_fn
         self.log_path = Path(log_dir) / SERVICE_LOG
@@ -155,6 +158,8 @@ class ServiceServer:
     def _draw(self, index: int, scope, body: bytes) -> tuple[str, float | None] | None:
         if not self.faults:
             return None
+        from worksample.mockllm.plan import rng_for
+
         digest = hashlib.sha256(scope["method"].encode() + scope["path"].encode() + body).hexdigest()
         u = rng_for(self.seed, index, digest, "service").random()
         acc = 0.0
@@ -178,6 +183,8 @@ class ServiceServer:
                 return
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
             await send({"type": "http.response.body", "body": b"", "more_body": True})
+            import asyncio
+
             await asyncio.sleep(stall or 120.0)
         else:  # reset
             self._log(record, t0)

@@ -25,6 +25,7 @@ from worksample.sandbox.spec import (
     LABEL_POD_DIR,
     LABEL_ROLE,
     MOCK_PORT,
+    SERVICE_PORT,
     Mount,
     PodSpec,
     new_pod_id,
@@ -34,8 +35,11 @@ MOCK_READY_TIMEOUT = 30.0
 GATE_DIR = "/run/worksample"
 # Holds a workload's command until the host creates the gate file (dash loop: no python start-up cost).
 GATE = ["/bin/sh", "-c", f'while [ ! -e {GATE_DIR}/mock-ready ]; do sleep 0.01; done; exec "$@"', "gate"]
-# 127.0.0.1:8080 in /proc/net/tcp notation, state 0A = LISTEN
-_LISTEN_ENTRY = f"0100007F:{MOCK_PORT:04X}"
+
+
+def _listen_entry(port: int) -> str:
+    """127.0.0.1:<port> in /proc/net/tcp notation (matched with state 0A = LISTEN)."""
+    return f"0100007F:{port:04X}"
 
 
 class PodStartError(InfrastructureError):
@@ -66,15 +70,18 @@ class DockerPods(PodBackend):
                   deadline=spec.deadline(), workspace=spec.workspace or pod_dir / "workspace",
                   ephemeral_workspace=spec.workspace is None, labels=dict(spec.labels))
         try:
-            self._create_containers(pod, spec)
-            self._start(pod)
+            ports = self._create_containers(pod, spec)
+            self._start(pod, ports)
         except BaseException:
             self.remove(pod)
             raise
         return pod
 
-    def _create_containers(self, pod: Pod, spec: PodSpec) -> None:
-        """1. host state, 2. images, 3. create mock, workload and grader (none started yet)."""
+    def _create_containers(self, pod: Pod, spec: PodSpec) -> tuple[int, ...]:
+        """1. host state, 2. images, 3. create mock, workload and grader (none started yet).
+
+        Returns the ports the mock must listen on before the workload's code may run.
+        """
         mounts, command = self._workload_mounts(pod, spec)
         mock_image, mock_command, mock_mounts = _mock_image_and_command(pod, spec)
         workload_image = engine.resolve_image(spec.image)
@@ -97,6 +104,9 @@ class DockerPods(PodBackend):
                 labels=hardening.labels_for(role="grader", **common), mounts=list(spec.grader.mounts),
                 env=spec.grader.env, resolv_conf=resolv))
             pod.containers["grader"] = names["grader"]
+        # A task service must listen too before the gate opens, or the candidate's code could take 8081 first.
+        serves = spec.mock.service is not None and "--service" in mock_command
+        return (MOCK_PORT, SERVICE_PORT) if serves else (MOCK_PORT,)
 
     def _workload_mounts(self, pod: Pod, spec: PodSpec) -> tuple[list[Mount], list[str]]:
         """The workload sees only its workspace, its data (read-only) and its ipc dir."""
@@ -122,7 +132,7 @@ class DockerPods(PodBackend):
             return mounts, [*GATE, *command]
         return mounts, command
 
-    def _start(self, pod: Pod) -> None:
+    def _start(self, pod: Pod, ports: tuple[int, ...] = (MOCK_PORT,)) -> None:
         """4. start the mock, 5. start the workload (and grader), 6. wait until the mock listens, 7. open the gate.
 
         The workload boots while the mock does (a container start costs ~0.15 s
@@ -136,14 +146,15 @@ class DockerPods(PodBackend):
         for role in ("workload", "grader"):
             if role in pod.containers:
                 docker.api.start(pod.containers[role])
-        self._wait_mock_listening(mock)
+        for port in ports:
+            self._wait_mock_listening(mock, port)
         layout.open_gate(pod.dir)
 
-    def _wait_mock_listening(self, mock) -> None:
-        """Poll the mock's /proc/<pid>/net/tcp (host side, no exec) until 127.0.0.1:8080 listens.
+    def _wait_mock_listening(self, mock, port: int = MOCK_PORT) -> None:
+        """Poll the mock's /proc/<pid>/net/tcp (host side, no exec) until 127.0.0.1:<port> listens.
 
         The listening socket must belong to a process of the mock container, so a
-        workload that grabbed the port first cannot pose as the mock.
+        workload that grabbed the port first cannot pose as the mock (or its task service).
         """
         deadline = time.monotonic() + MOCK_READY_TIMEOUT
         delay = 0.005
@@ -152,15 +163,15 @@ class DockerPods(PodBackend):
             state = mock.attrs["State"]
             if not state.get("Running"):
                 raise PodStartError(f"mock LLM container exited ({state.get('ExitCode')}): {_tail(mock)}")
-            inode = _listening_inode(state.get("Pid", 0), mock)
+            inode = _listening_inode(state.get("Pid", 0), mock, port)
             if inode is not None:
-                _check_owner(mock, inode)
+                _check_owner(mock, inode, port)
                 return
             time.sleep(delay)
             delay = min(delay * 1.5, 0.05)
             if inode is None and not os.path.exists(f"/proc/{state.get('Pid', 0)}"):
                 mock.reload()  # it may have died: refresh the state
-        raise PodStartError(f"mock LLM did not listen on 127.0.0.1:{MOCK_PORT} within {MOCK_READY_TIMEOUT:.0f}s: {_tail(mock)}")
+        raise PodStartError(f"mock LLM did not listen on 127.0.0.1:{port} within {MOCK_READY_TIMEOUT:.0f}s: {_tail(mock)}")
 
     @engine.translate_errors
     def exec(self, pod: Pod, cmd: list[str], role: str = "workload", timeout: float | None = None,
@@ -271,25 +282,25 @@ def _mock_image_and_command(pod: Pod, spec: PodSpec) -> tuple[str, list[str], li
     return image, command, mounts
 
 
-def _listening_inode(pid: int, mock) -> int | None:
-    """The inode of the socket listening on 127.0.0.1:8080 in the mock's namespace (0 if remote), or None."""
+def _listening_inode(pid: int, mock, port: int = MOCK_PORT) -> int | None:
+    """The inode of the socket listening on 127.0.0.1:<port> in the mock's namespace (0 if remote), or None."""
     if not pid:
         return None
     try:
         with open(f"/proc/{pid}/net/tcp") as fh:
             for line in fh:
                 fields = line.split()
-                if fields[1] == _LISTEN_ENTRY and fields[3] == "0A":
+                if fields[1] == _listen_entry(port) and fields[3] == "0A":
                     return int(fields[9])
         return None
     except OSError:
         if os.path.exists(f"/proc/{pid}"):  # present but unreadable: a remote engine's pid space
-            probe = f"import socket; socket.create_connection(('127.0.0.1', {MOCK_PORT}), 1)"
+            probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), 1)"
             return 0 if mock.exec_run(["python3", "-c", probe]).exit_code == 0 else None
         return None
 
 
-def _check_owner(mock, inode: int) -> None:
+def _check_owner(mock, inode: int, port: int = MOCK_PORT) -> None:
     """Raise PodStartError unless a process of the mock container holds the listening socket."""
     if inode == 0:
         return  # remote engine: the in-mock probe already spoke to it
@@ -301,7 +312,7 @@ def _check_owner(mock, inode: int) -> None:
                 return
         except OSError:
             continue
-    raise PodStartError(f"something other than the mock LLM listens on 127.0.0.1:{MOCK_PORT} in the pod")
+    raise PodStartError(f"something other than the mock LLM listens on 127.0.0.1:{port} in the pod")
 
 
 def _container_pids(container) -> list[str]:

@@ -72,6 +72,14 @@ def mock_mounts(pod_dir: Path, spec: PodSpec) -> tuple[list[Mount], list[str], P
     if spec.mock.oracle is not None:
         mounts.append(Mount(spec.mock.oracle.resolve().parent, "/mock/task"))
         args += ["--oracle", f"/mock/task/{spec.mock.oracle.name}"]
+    if spec.mock.service is not None:
+        # The service follows the oracle's path: hidden task files, mounted into the mock alone.
+        service = spec.mock.service.resolve()
+        if spec.mock.oracle is not None and service.parent == spec.mock.oracle.resolve().parent:
+            args += ["--service", f"/mock/task/{service.name}"]
+        else:
+            mounts.append(Mount(service.parent, "/mock/service"))
+            args += ["--service", f"/mock/service/{service.name}"]
     return mounts, args, log_dir
 
 

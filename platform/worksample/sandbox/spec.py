@@ -19,6 +19,7 @@ WORKLOAD_UID = 1000
 MOCK_UID = 1001  # differs from the workload's so neither can read the other's files
 GRADER_UID = 1002
 MOCK_PORT = 8080
+SERVICE_PORT = 8081  # a task service (DESIGN §14), served by the mock container
 LABEL_POD = "worksample.pod"
 LABEL_ROLE = "worksample.role"
 LABEL_DEADLINE = "worksample.deadline"
@@ -113,11 +114,16 @@ class Mount:
 
 @dataclass(frozen=True)
 class MockSpec:
-    """The pod's mock LLM: profile (copied into the pod's plan dir), seed, oracle, call-log dir."""
+    """The pod's mock LLM: profile (copied into the pod's plan dir), seed, oracle, call-log dir.
+
+    `service`: a task's hidden service.py, served by the mock on 127.0.0.1:8081 (DESIGN §14);
+    its log and state go to the call-log dir, which only the mock container mounts.
+    """
 
     profile: Path | None = None
     seed: int = 0
     oracle: Path | None = None
+    service: Path | None = None
     log_dir: Path | None = None
     api_key: str = field(default_factory=lambda: "sk-ws-" + secrets.token_hex(16))
 
