@@ -27,7 +27,7 @@ from pathlib import Path
 CALL_FIELDS = (
     "ts", "request_id", "key_hash", "model", "status", "fault", "prompt_tokens",
     "completion_tokens", "cost_usd", "latency_ms", "retry_after_s", "request_hash", "in_flight",
-    "logical_hash", "paid_index", "charged_tokens",
+    "logical_hash", "paid_index", "charged_tokens", "attempt", "rank",
 )
 BODY_CAP = 64 * 1024
 # Per-file cap when the process has no file-size limit (the platform's pods set one).

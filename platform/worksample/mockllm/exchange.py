@@ -20,7 +20,9 @@ class Exchange:
     model: str | None = None
     request_hash: str = ""
     logical_hash: str | None = None
-    paid_index: int | None = None  # position among requests that reached the fault draw (scheduled faults)
+    paid_index: int | None = None  # position among requests that reached the fault draw
+    attempt: int | None = None  # how many earlier requests with this logical_hash reached the draw
+    rank: int | None = None  # first attempts only: the question's place among distinct ones (scheduled faults)
     status: int = 0
     fault: str | None = None
     prompt_tokens: int = 0
@@ -41,9 +43,12 @@ def call_record(ex: Exchange) -> dict:
 
     Extra fields: `logical_hash` (the normalised question, see logical.py),
     `paid_index` (the request's place among those that reached the fault
-    draw; scheduled faults go by it) and `charged_tokens` (tokens charged to
-    the key's rate-limit buckets; null when not admitted), which a restarted
-    mock replays to recover its limits.
+    draw), `charged_tokens` (tokens charged to the key's rate-limit buckets;
+    null when not admitted), which a restarted mock replays to recover its
+    limits, `attempt` (0 the first time its question reached the draw, then
+    1, 2, ...: faults are keyed by question and attempt) and `rank` (on a
+    first attempt, the question's place among distinct questions:
+    scheduled faults go by it).
     """
     return {
         "ts": round(ex.ts, 6), "request_id": ex.request_id, "key_hash": ex.key_hash, "model": ex.model,
@@ -52,4 +57,5 @@ def call_record(ex: Exchange) -> dict:
         "latency_ms": round((time.monotonic() - ex.t0) * 1000, 3), "retry_after_s": ex.retry_after_s,
         "request_hash": ex.request_hash, "in_flight": ex.in_flight,
         "logical_hash": ex.logical_hash, "paid_index": ex.paid_index, "charged_tokens": ex.charged_tokens,
+        "attempt": ex.attempt, "rank": ex.rank,
     }

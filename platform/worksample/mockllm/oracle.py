@@ -46,7 +46,7 @@ class OracleRequest:
     max_tokens: int | None  # max_completion_tokens or max_tokens
     index: int  # request index in this server's life
     request_hash: str
-    rng: random.Random  # seeded from (seed, index, request_hash)
+    rng: random.Random  # seeded from (seed, attempt, logical hash): the same for a question whatever the arrival order
 
 
 @dataclass

@@ -1,11 +1,25 @@
 """Deterministic decisions: which fault a request draws, how long it waits.
 
-Every decision comes from an rng keyed on (seed, request index, request hash)
-and a purpose label, so the same profile, seed and request sequence give the
-same faults, the same latencies and the same content; and the oracle drawing
-more or fewer numbers never shifts the fault plan. Incidents are windows on
-the run's clock (seconds since the server started). Scheduled faults
-(`Schedule`) are not random: they go by the paid-request index.
+Every decision comes from an rng keyed on (seed, attempt, logical hash) and a
+purpose label: the logical hash is the question the request asks
+(logical.py), the attempt how many times that question reached the fault
+draw before (`Attempts`). So a request's fault, latency and content do not
+depend on when it arrived or what other requests did meanwhile: a client
+that sends the same questions concurrently, in whatever order they happen
+to arrive, meets the same faults on the same questions, and a regrade
+scores the same. A retry is the next attempt of its question, so it draws
+afresh. The oracle drawing more or fewer numbers never shifts the plan.
+
+Incidents are windows on the run's clock (seconds since the server
+started). Scheduled faults (`Schedule`) are not random: they go to the
+first attempt of the question of a given rank (the k-th distinct question
+to reach the draw), so a retry, an SDK's own retries, a nonce retry or a
+duplicate never moves them, and a retry of a question that met one draws
+as any other attempt (a 429, then success on retry). Only the *rank* of a
+question depends on arrival order: guaranteeing every kind within the first
+~20 calls needs dealing by position (a rule on the question alone is a
+coupon collector: even if every request drew one of 7 kinds, 20 requests
+would miss one about a third of the time).
 """
 
 from __future__ import annotations
@@ -22,7 +36,11 @@ _Z95 = 1.6448536269514722  # standard normal 95th percentile
 
 
 def rng_for(seed: int, index: int, request_hash: str, purpose: str) -> random.Random:
-    """A Random seeded from (seed, index, request_hash, purpose)."""
+    """A Random seeded from (seed, index, request_hash, purpose).
+
+    The mock's API calls pass (attempt, logical hash); the task service
+    passes its own (index, digest).
+    """
     digest = hashlib.sha256(f"{seed}:{index}:{request_hash}:{purpose}".encode()).digest()
     return random.Random(int.from_bytes(digest[:16], "big"))
 
@@ -47,9 +65,9 @@ class FaultPlan:
         self.sigma = math.log(lat.p95_ms / lat.p50_ms) / _Z95 if lat and lat.p50_ms > 0 and lat.p95_ms > lat.p50_ms else 0.0
         self.incidents = list(profile.incidents)
 
-    def draw(self, index: int, request_hash: str, *, chat: bool, stream: bool) -> Draw:
-        """Draw the fault and latency of request `index` (faults that do not apply become None)."""
-        rng = rng_for(self.seed, index, request_hash, "plan")
+    def draw(self, attempt: int, logical_hash: str, *, chat: bool, stream: bool) -> Draw:
+        """Draw the fault and latency of `attempt` (0-based) of question `logical_hash` (faults that do not apply become None)."""
+        rng = rng_for(self.seed, attempt, logical_hash, "plan")
         u = rng.random()
         latency = self._latency(rng)
         fault, stall = None, DEFAULT_STALL_S
@@ -80,21 +98,54 @@ class FaultPlan:
         return None
 
 
+class Attempts:
+    """How many times each question (logical hash) has reached the fault draw.
+
+    `next` gives a request its attempt number (0 for the first time its
+    question is asked) and, on a first attempt, the question's rank among
+    distinct questions. Keys are 16 bytes of the hash, so a million
+    distinct questions hold about 100 MB; the profile's rate limits and the
+    mock's memory guard bound how many a run can send.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, int] = {}
+
+    @staticmethod
+    def _key(logical_hash: str) -> bytes:
+        try:
+            return bytes.fromhex(logical_hash[:32])
+        except ValueError:  # not hex: never from the mock itself, but keep any string usable
+            return hashlib.sha256(logical_hash.encode()).digest()[:16]
+
+    def next(self, logical_hash: str) -> tuple[int, int | None]:
+        """(attempt, rank): attempt counts earlier draws of this question; rank is set on attempt 0 only."""
+        key = self._key(logical_hash)
+        attempt = self._seen.get(key, 0)
+        self._seen[key] = attempt + 1
+        return attempt, (len(self._seen) - 1 if attempt == 0 else None)
+
+    @property
+    def distinct(self) -> int:
+        """How many distinct questions have reached the draw."""
+        return len(self._seen)
+
+
 # Scheduled kinds answered with an error before any content (the rest go through the Draw).
 SCHEDULED_ERRORS = ("rate_limited", "bad_request", "outage")
 
 
 class Schedule:
-    """The profile's scheduled faults by paid-request index, and a scheduled outage's window.
+    """The profile's scheduled faults by question rank, and a scheduled outage's window.
 
-    `take` returns the fault due at this index (or an earlier one still
-    waiting because it could not apply to the requests it met), in `at`
-    order. Not drawn from an rng: the same request sequence always meets the
-    same faults.
+    `take` returns the fault due at this rank (or an earlier one still
+    waiting because it could not apply to the questions it met), in `at`
+    order. Only first attempts take scheduled faults (see the module
+    docstring). Not drawn from an rng.
     """
 
     def __init__(self, profile: Profile, done_before: int = 0) -> None:
-        # Faults before `done_before` were met by an earlier mock on this log dir.
+        # Faults before `done_before` (a rank) were met by an earlier mock on this log dir.
         self.pending: list[ScheduledFault] = sorted((f for f in profile.scheduled_faults if f.at >= done_before),
                                                     key=lambda f: f.at)
         self.outage_until = 0.0  # unix time a scheduled outage ends
@@ -103,10 +154,10 @@ class Schedule:
         """True while a scheduled outage is in force."""
         return now < self.outage_until
 
-    def take(self, paid_index: int, applies) -> ScheduledFault | None:
-        """The scheduled fault for request `paid_index` (removed from the schedule), if one is due and applies."""
+    def take(self, rank: int, applies) -> ScheduledFault | None:
+        """The scheduled fault for the first attempt of the question of `rank` (removed from the schedule), if one is due and applies."""
         for i, fault in enumerate(self.pending):
-            if fault.at > paid_index:
+            if fault.at > rank:
                 return None
             if applies(fault.kind):
                 return self.pending.pop(i)

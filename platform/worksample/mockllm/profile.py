@@ -13,16 +13,20 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
 - incidents: windows measured from server start; `rate_limit_storm` takes
   `rpm` and/or `tpm`, an extra per-key bucket in force during the window.
 - scheduled_faults: faults at fixed places, so every run that makes enough
-  calls meets each kind (grading profiles). `at` counts *paid* requests
-  (chat completions and embeddings that get past validation, quota and rate
-  limits: where a fault is drawn; never models.list), 0-based, since the
-  first mock started on the log dir. `kind` is any fault kind above, or
+  calls meets each kind (grading profiles). `at` counts *distinct questions*
+  (logical requests, logical.py) among paid requests (chat completions and
+  embeddings that get past validation, quota and rate limits: where a fault
+  is drawn; never models.list), 0-based, since the first mock started on the
+  log dir; the fault goes to the first attempt of that question, so retries,
+  nonce retries and duplicates neither move the schedule nor meet it again
+  (a 429 then success on retry). `kind` is any fault kind above, or
   `rate_limited` (429 with retry-after = `retry_after_s`, default 1),
   `bad_request` (400, not retryable) or `outage` (every paid request gets
   503 for `duration_s` from then on). A scheduled fault takes precedence over
-  the random draw at its index; one that cannot apply to that request (a
+  the random draw at its rank; one that cannot apply to that request (a
   stream fault on a plain request, malformed_json where no JSON was asked
-  for, a content fault on embeddings) waits for the next request it applies to.
+  for, a content fault on embeddings) waits for the next new question it
+  applies to.
 - service_faults: like faults (transport kinds only), for the task's
   service.py on port 8081 (see service.py).
 - Absent `rate_limits`, `budget_usd`, `latency`: no limit, no budget, no delay.
@@ -119,7 +123,7 @@ class Fault(_Strict):
 
 
 class ScheduledFault(_Strict):
-    """A fault at a fixed paid-request index."""
+    """A fault at a fixed place: the first attempt of the `at`-th distinct question (0-based)."""
 
     at: int = Field(ge=0, le=10_000_000)
     kind: ScheduledKind

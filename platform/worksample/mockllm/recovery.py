@@ -3,9 +3,11 @@
 The log dir outlives the mock (an attempt's pod is stopped and resumed; a
 mock may crash). The call log is the record of what happened, so on start
 the mock reads it back: the spend (sum of `cost_usd`: the budget is not
-fresh again), the number of requests (request indices, hence the seeded
-fault plan, continue), the paid-request count (scheduled faults are not
-met twice) and every admitted request's `charged_tokens`, replayed into the
+fresh again), the number of requests (request indices continue), the
+paid-request count, the questions that reached the fault draw (each
+question's attempts continue, hence its seeded faults; the distinct ones
+count towards the schedule, so scheduled faults are not met twice) and
+every admitted request's `charged_tokens`, replayed into the
 key's buckets at the time it arrived (the rate limits are as the last mock
 left them). The run's clock comes from mock.json (state.py).
 """
@@ -28,7 +30,8 @@ class Recovered:
     spent_usd: float = 0.0
     admitted: list[tuple[str | None, float, int]] = field(default_factory=list)  # (key_hash, ts, charged_tokens)
     skipped_lines: int = 0
-    outages: dict[int, float] = field(default_factory=dict)  # paid_index -> ts of paid requests answered `outage`
+    outages: dict[int, float] = field(default_factory=dict)  # rank -> ts of first attempts answered `outage`
+    questions: list[str] = field(default_factory=list)  # logical_hash of every paid request, in log order
 
 
 def recover(calls_path: Path, max_bytes: int) -> Recovered:
@@ -52,8 +55,9 @@ def recover(calls_path: Path, max_bytes: int) -> Recovered:
             out.spent_usd += float(rec.get("cost_usd") or 0.0)
             if isinstance(rec.get("paid_index"), int):
                 out.paid = max(out.paid, rec["paid_index"] + 1)
-                if rec.get("fault") == "outage":
-                    out.outages[rec["paid_index"]] = float(rec["ts"])
+                out.questions.append(str(rec.get("logical_hash") or rec.get("request_hash") or ""))
+                if rec.get("fault") == "outage" and isinstance(rec.get("rank"), int):
+                    out.outages[rec["rank"]] = float(rec["ts"])
             if isinstance(rec.get("charged_tokens"), int):
                 out.admitted.append((rec.get("key_hash"), float(rec["ts"]), rec["charged_tokens"]))
         except (ValueError, TypeError, KeyError):

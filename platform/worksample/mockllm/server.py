@@ -29,7 +29,7 @@ from worksample.mockllm.exchange import Exchange, call_record
 from worksample.mockllm.limits import Budget
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
 from worksample.mockllm.logical import logical_hash
-from worksample.mockllm.plan import DEFAULT_STALL_S, Draw, FaultPlan, Schedule, applies, rng_for
+from worksample.mockllm.plan import DEFAULT_STALL_S, Attempts, Draw, FaultPlan, Schedule, applies, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
 from worksample.mockllm.recovery import recover
 from worksample.mockllm.requestbody import (
@@ -68,7 +68,10 @@ class MockServer:
         # A mock restarted on the same log dir carries on: spend, indices, rate limits.
         past = recover(calllog.calls_path, calllog.cap)
         self.index, self.paid = past.requests, past.paid
-        self.schedule = Schedule(profile, done_before=past.paid)
+        self.attempts = Attempts()  # faults are keyed by (question, attempt), not by arrival order
+        for question in past.questions:
+            self.attempts.next(question)
+        self.schedule = Schedule(profile, done_before=self.attempts.distinct)
         for fault in profile.scheduled_faults:  # a scheduled outage running when the last mock stopped goes on
             if fault.kind == "outage" and fault.at in past.outages:
                 self.schedule.start_outage(fault, past.outages[fault.at])
@@ -196,6 +199,7 @@ class MockServer:
         storm = self.gate.admit(ex.key_hash, req.model, ex.prompt_tokens + ex.reserved_tokens)
         ex.charged_tokens = ex.prompt_tokens + ex.reserved_tokens
         ex.paid_index, self.paid = self.paid, self.paid + 1
+        ex.attempt, ex.rank = self.attempts.next(ex.logical_hash or ex.request_hash)
         draw = self._draw(ex, req, chat)
         ex.fault = draw.fault
         if await self.out.transport_fault(ex, send, draw):
@@ -206,12 +210,15 @@ class MockServer:
             await self._embeddings(ex, req, spec, draw, storm, send)
 
     def _draw(self, ex: Exchange, req, chat: bool) -> Draw:
-        """The fault and latency of a paid request: a scheduled outage, else a scheduled fault, else the random draw."""
-        draw = self.plan.draw(ex.index, ex.request_hash, chat=chat, stream=ex.stream)
+        """The fault and latency of a paid request: a scheduled outage, else a scheduled fault (first attempts
+        only), else the random draw of (question, attempt)."""
+        draw = self.plan.draw(ex.attempt, ex.logical_hash or ex.request_hash, chat=chat, stream=ex.stream)
         now = time.time()
         if self.schedule.outage(now):
             raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
-        fault = self.schedule.take(ex.paid_index, lambda kind: applies(
+        if ex.rank is None:  # a retry or a repeat: scheduled faults are for new questions
+            return draw
+        fault = self.schedule.take(ex.rank, lambda kind: applies(
             kind, chat=chat, stream=ex.stream, wants_json=chat and (wants_json(req) or bool(req.tools))))
         if fault is None:
             return draw
@@ -228,6 +235,10 @@ class MockServer:
             raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
         return Draw(fault.kind, draw.latency_s, fault.stall_s or DEFAULT_STALL_S)
 
+    def _rng(self, ex: Exchange, purpose: str):
+        """The seeded rng of this (question, attempt) for `purpose`: the same whatever the arrival order."""
+        return rng_for(self.seed, ex.attempt or 0, ex.logical_hash or ex.request_hash, purpose)
+
     def _model(self, model_id: str, chat: bool) -> ModelSpec:
         spec = self.models.get(model_id)
         if spec is None:
@@ -242,7 +253,7 @@ class MockServer:
         oracle_req = OracleRequest(
             model=req.model, messages=req.messages, response_format=req.response_format, tools=req.tools,
             tool_choice=req.tool_choice, max_tokens=req.max_tokens, index=ex.index, request_hash=ex.request_hash,
-            rng=rng_for(self.seed, ex.index, ex.request_hash, "oracle"),
+            rng=self._rng(ex, "oracle"),
         )
         try:
             answer = check_answer(self.oracle(oracle_req))
@@ -250,7 +261,7 @@ class MockServer:
             log.exception("mockllm: oracle failed on request %s", ex.request_id)
             raise ApiError(500, "The server had an error while processing your request. Sorry about that!", "server_error", fault="oracle_error") from exc
         reply = compose(req, answer, draw.fault if draw.fault in ("malformed_json", "truncated", "content_filter") else None,
-                        rng_for(self.seed, ex.index, ex.request_hash, "content"))
+                        self._rng(ex, "content"))
         if draw.fault in ("malformed_json", "truncated", "content_filter"):
             ex.fault = reply.fault
         latency = draw.latency_s * answer.latency_factor

@@ -54,6 +54,8 @@ def test_restart_continues_request_indices_and_paid_count(mock) -> None:
     _post(again)
     calls = again.calls()
     assert [c["paid_index"] for c in calls] == [0, 1, 2, 3]
+    # The same question four times: its attempts continue, so its seeded faults do not start over.
+    assert [c["attempt"] for c in calls] == [0, 1, 2, 3] and [c["rank"] for c in calls] == [0, None, None, None]
     assert len({c["request_id"] for c in calls}) == 4
     state = (first.log_path.parent / "mock.json").read_text()
     assert '"starts": 2' in state

@@ -189,3 +189,58 @@ async def test_every_call_line_carries_the_logical_hash(mock) -> None:
     a, b, models, broken = m.calls()
     assert a["request_hash"] != b["request_hash"] and a["logical_hash"] == b["logical_hash"]
     assert len(a["logical_hash"]) == 64 and broken["logical_hash"] and models["paid_index"] is None
+
+
+# -- determinism: faults go by (question, attempt), not by arrival order (issue 10, item 7) ----------
+
+RANDOM_FAULTS = {"seed": 11, "faults": [{"kind": "server_error", "rate": 0.2}, {"kind": "overloaded", "rate": 0.1},
+                                        {"kind": "malformed_json", "rate": 0.15}, {"kind": "truncated", "rate": 0.1}]}
+
+
+async def _ask_each_twice(m: Mock, order: list[int]) -> dict[tuple[int, int], tuple]:
+    """Ask question q of `order` twice (the second time with another nonce, as a retry would); (q, attempt) → outcome."""
+    seen = {}
+    for q in order:
+        for attempt in range(2):
+            r = await m.chat(f"question {q}: is the sky blue?", user=f"nonce-{q}-{attempt}",
+                             response_format={"type": "json_object"})
+            body = r.json()
+            seen[(q, attempt)] = (r.status_code, body["choices"][0]["message"]["content"] if r.status_code == 200 else
+                                  body["error"]["type"])
+    return seen
+
+
+async def test_two_arrival_orders_of_the_same_questions_meet_the_same_faults(mock) -> None:
+    order = list(range(24))
+    forward = await _ask_each_twice(mock(RANDOM_FAULTS), order)
+    backward = await _ask_each_twice(mock(RANDOM_FAULTS), order[::-1])
+    assert forward == backward
+    statuses = {s for s, _ in forward.values()}
+    assert {200, 500, 503} <= statuses  # the profile's faults were met, so the comparison means something
+    contents = [c for s, c in forward.values() if s == 200]
+    assert any(c.startswith("{") and not c.endswith("}") for c in contents)  # content faults too
+    assert forward != await _ask_each_twice(mock({**RANDOM_FAULTS, "seed": 12}), order)  # the seed decides them
+
+
+async def test_concurrent_arrivals_meet_the_same_faults_as_sequential_ones(mock) -> None:
+    async def concurrently(m: Mock) -> dict[int, int]:
+        rs = await asyncio.gather(*(m.chat(f"ticket {q} text", user=f"n{q}") for q in range(30)))
+        return {q: r.status_code for q, r in enumerate(rs)}
+
+    sequential = mock(RANDOM_FAULTS)
+    alone = {q: (await sequential.chat(f"ticket {q} text")).status_code for q in reversed(range(30))}
+    assert await concurrently(mock(RANDOM_FAULTS)) == alone
+    assert set(alone.values()) > {200}
+
+
+async def test_scheduled_faults_go_by_distinct_question_and_spare_the_retry(mock) -> None:
+    m = mock({"scheduled_faults": [{"at": 1, "kind": "rate_limited", "retry_after_s": 1}, {"at": 2, "kind": "server_error"}]})
+    out = []
+    for content, user in [("q0", "a"), ("q0", "b"), ("q0", "c"), ("q1", "a"), ("q1", "retry"), ("q2", "a"), ("q2", "retry")]:
+        out.append((await m.chat(content, user=user)).status_code)
+    # Repeats of q0 (nonce retries) do not move the schedule: q1 is the 2nd question, q2 the 3rd;
+    # each one's retry gets through.
+    assert out == [200, 200, 200, 429, 200, 500, 200]
+    calls = m.calls()
+    assert [c["attempt"] for c in calls] == [0, 1, 2, 0, 1, 0, 1]
+    assert [c["rank"] for c in calls] == [0, None, None, 1, None, 2, None]
