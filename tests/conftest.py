@@ -64,6 +64,7 @@ def data_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("WORKSAMPLE_ENV", "development")
+    os.environ.setdefault("WORKSAMPLE_WARM_POOL", "0")  # W, issue 17: no warm pool (even under `up`) unless a test asks
 
 
 @pytest.fixture

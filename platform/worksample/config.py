@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,6 +95,15 @@ class Settings(BaseSettings):
         pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
         return {k.strip(): v.strip() for k, v in pairs if k.strip()}
     # --- end H1 ---
+
+    # --- Scale (W, issue 17): the warm pool and the host an attempt is pinned to ---
+    warm_pool: int = Field(0, ge=0, le=20, description="Pods kept started per task, JupyterLab up, for Start to "
+                           "claim (the API refills them in the background); `worksample up` sets 1 unless set, "
+                           "tests leave it 0")
+    host_name: str = Field(default_factory=socket.gethostname, description="This host's name as recorded on the "
+                           "attempts it starts; an API proxies only attempts recorded with its own host name "
+                           "(several API hosts: give each a distinct one; see docs/scaling.md)")
+    # --- end W ---
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

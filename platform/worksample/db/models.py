@@ -126,6 +126,9 @@ class Attempt(Base):
     workspace_path: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activity: Mapped[list] = mapped_column(JSON, default=list)
+    # W (issue 17): the host whose engine and data dir hold the attempt's pod and workspace (settings
+    # `host_name`); only an API on that host can proxy it (migration w17_attempt_host). None: before w17.
+    host: Mapped[str | None] = mapped_column(String(255))
 
     invitation: Mapped[Invitation] = relationship()
 

@@ -12,17 +12,26 @@ from datetime import datetime
 from sqlalchemy import select
 
 from worksample.catalog.sync import task_spec
-from worksample.db import Attempt, Submission, session_scope
+from worksample.config import get_settings
+from worksample.db import Attempt, Submission, Task, session_scope
 from worksample.db.models import AttemptStatus, utcnow
 from worksample.errors import DomainError
 from worksample.workspace import AttemptClosed, AttemptNotFound
 from worksample.workspace.deadlines import start_clock
 from worksample.workspace.invitations import InvitationState, view_invitation
+from worksample.workspace import warmpool
 from worksample.workspace.pods import Jupyter, attempt_lock, ensure_pod
 
 log = logging.getLogger(__name__)
-__all__ = ["AttemptClosed", "AttemptNotFound", "AttemptView", "InviteRefused", "attempt_open", "ensure_attempt_pod",
+__all__ = ["AttemptClosed", "AttemptElsewhere", "AttemptNotFound", "AttemptView", "InviteRefused", "attempt_open", "ensure_attempt_pod",
            "get_attempt", "start_attempt"]
+
+
+class AttemptElsewhere(DomainError):
+    """The attempt's pod runs on another host; only an API there can reach its sockets (421, the message says
+    which host)."""
+
+    http_status = 421
 
 
 class InviteRefused(DomainError):
@@ -72,11 +81,27 @@ def start_attempt(token: str) -> AttemptView:
     view = view_invitation(token)
     if view.state not in (InvitationState.open, InvitationState.running):
         raise InviteRefused(view.state)
-    attempt_id = view.attempt_id or start_clock(view.invitation_id, view.time_limit_s)[0]
+    attempt_id = view.attempt_id or _start_clock_warm(view.invitation_id, view.task_id, view.time_limit_s)
     attempt = get_attempt(attempt_id)
     if attempt.status is AttemptStatus.running:
         ensure_attempt_pod(attempt_id)
     return get_attempt(attempt_id)
+
+
+def _start_clock_warm(invitation_id: str, task_id: str, time_limit_s: int) -> str:
+    """Start the clock, on the id of a warm pool pod claimed for the task when there is one (W, issue 17).
+
+    The pod is bound to the attempt (starter files, deadline) by `ensure_attempt_pod`; a pod claimed by a
+    Start that lost the race for the same invitation goes back to the pool untouched.
+    """
+    with session_scope() as db:
+        task = db.get(Task, task_id)
+        slug, version, image = task.slug, task.version, str((task.spec or {}).get("image", ""))
+    claimed = warmpool.claim(slug, version, image)
+    attempt_id, created = start_clock(invitation_id, time_limit_s, claimed.attempt_id if claimed else None)
+    if claimed is not None and not created:
+        warmpool.release(claimed)
+    return attempt_id
 
 
 def ensure_attempt_pod(attempt_id: str) -> Jupyter:
@@ -91,13 +116,24 @@ def ensure_attempt_pod(attempt_id: str) -> Jupyter:
                 raise AttemptNotFound(f"no attempt {attempt_id}")
             if row.status is not AttemptStatus.running or row.deadline <= utcnow():
                 raise AttemptClosed(f"attempt {attempt_id} is closed ({row.status.value})")
+            check_host(attempt_id, row.host)
             task_row, deadline = row.invitation.task, row.deadline
         jupyter = ensure_pod(attempt_id, task_spec(task_row), deadline)
         with session_scope() as db:
             row = db.get(Attempt, attempt_id)
             if row.pod_id != jupyter.pod_id:
                 row.pod_id = jupyter.pod_id
+            row.host = row.host or get_settings().host_name  # attempts started before w17 are pinned here now
     return jupyter
+
+
+def check_host(attempt_id: str, host: str | None) -> None:
+    """Raise AttemptElsewhere when the attempt is pinned to another host than this API's (None: here)."""
+    here = get_settings().host_name
+    if host is not None and host != here:
+        raise AttemptElsewhere(
+            f"attempt {attempt_id} runs on host {host!r}; this API is host {here!r} and cannot reach its "
+            f"workspace: the front proxy must send /w/{attempt_id}/ to {host!r} (docs/scaling.md, several API hosts)")
 
 
 def get_attempt(attempt_id: str) -> AttemptView:
@@ -116,7 +152,14 @@ def get_attempt(attempt_id: str) -> AttemptView:
 
 
 def attempt_open(attempt_id: str) -> bool:
-    """True if the attempt exists and its clock still runs (a light query: the proxy asks on every request)."""
+    """True if the attempt exists and its clock still runs (a light query: the proxy asks on every request).
+
+    Raises AttemptElsewhere when it runs, but on another host (its sockets are not reachable from here).
+    """
     with session_scope() as db:
-        row = db.execute(select(Attempt.status, Attempt.deadline).where(Attempt.id == attempt_id)).first()
-    return row is not None and row.status is AttemptStatus.running and row.deadline > utcnow()
+        row = db.execute(select(Attempt.status, Attempt.deadline, Attempt.host)
+                         .where(Attempt.id == attempt_id)).first()
+    is_open = row is not None and row.status is AttemptStatus.running and row.deadline > utcnow()
+    if is_open:
+        check_host(attempt_id, row.host)
+    return is_open

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from worksample.config import get_settings
 from worksample.db import Attempt, Invitation, session_scope
 from worksample.db.models import AttemptStatus, utcnow
 from worksample.errors import InfrastructureError, RedisUnavailable, UsageError
@@ -42,16 +43,18 @@ EXPIRE_JOB = "worksample.workspace.deadlines.expire_attempt"
 EXPIRE_JOB_TIMEOUT = 600  # a snapshot of a full workspace, with room to spare
 
 
-def start_clock(invitation_id: str, time_limit_s: int) -> tuple[str, bool]:
+def start_clock(invitation_id: str, time_limit_s: int, attempt_id: str | None = None) -> tuple[str, bool]:
     """Create the attempt of an invitation, its clock starting now; (attempt id, True if this call created it).
 
-    One attempt per invitation: a concurrent Start gets the same attempt.
+    One attempt per invitation: a concurrent Start gets the same attempt. `attempt_id`: the id reserved
+    by the warm pool pod Start claimed (W, issue 17). The attempt is pinned to this host (settings host_name).
     """
     now = utcnow()
     try:
         with session_scope() as db:
             row = Attempt(invitation_id=invitation_id, status=AttemptStatus.running, started_at=now,
-                          deadline=now + timedelta(seconds=time_limit_s), activity=[])
+                          deadline=now + timedelta(seconds=time_limit_s), activity=[],
+                          host=get_settings().host_name, **({"id": attempt_id} if attempt_id else {}))
             db.add(row)
             db.flush()
             row.api_key_hash = hashlib.sha256(attempt_api_key(row.id).encode()).hexdigest()

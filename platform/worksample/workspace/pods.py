@@ -103,7 +103,10 @@ def ensure_pod(attempt_id: str, task: TaskSpec, deadline: datetime) -> Jupyter:
         return current
     if current is not None:
         _remove_pod(current.pod_id)
-    return _start_pod(attempt_id, task, deadline)
+    from worksample.workspace import warmpool  # it builds on this module
+
+    adopted = warmpool.adopt(attempt_id, task, deadline)  # a pool pod claimed for this attempt at Start
+    return adopted if adopted is not None else _start_pod(attempt_id, task, deadline)
 
 
 def reap_after(deadline: datetime) -> int:
@@ -134,19 +137,30 @@ def pod_running(pod_id: str) -> bool:
 
 
 def _start_pod(attempt_id: str, task: TaskSpec, deadline: datetime) -> Jupyter:
-    """1. workspace, 2. starter files, 3. pod, 4. JupyterLab config, 5. go, 6. wait, 7. record."""
-    from worksample.sandbox import create_pod, remove
-
+    """1. workspace, 2. starter files, 3. pod with JupyterLab answering, 4. record."""
     workspace = open_attempt_workspace(attempt_id, task)
     seed_starter(attempt_id, task, workspace)
-    pod = create_pod(_pod_spec(attempt_id, task, deadline, workspace))
+    jupyter = launch_jupyter(attempt_id, task, workspace, max(60.0, reap_after(deadline) - time.time()))
+    write_pod_json(attempt_id, jupyter)
+    return jupyter
+
+
+def launch_jupyter(attempt_id: str, task: TaskSpec, workspace: Path, timeout_s: float,
+                   labels: dict[str, str] | None = None) -> Jupyter:
+    """Create the attempt's pod on `workspace` and block until its JupyterLab answers (its token then scrubbed).
+
+    `timeout_s` is the pod's life before the reaper may remove it; `labels` are added to the pod's.
+    The pod is removed if anything fails. Raises PodNotReady, DockerUnavailable, ImageMissing.
+    """
+    from worksample.sandbox import create_pod, remove
+
+    pod = create_pod(_pod_spec(attempt_id, task, timeout_s, workspace, labels or {}))
     try:
         jupyter = Jupyter(attempt_id, pod.id, str(pod.ipc_dir / "jupyter.sock"), secrets.token_hex(32))
         config = write_jupyter_config(pod.ipc_dir, attempt_id, jupyter.token)
         (config / "go").touch()
         wait_ready(jupyter, pod.id)
         scrub_secrets(config)
-        _write_pod_json(attempt_id, jupyter)
     except BaseException:
         remove(pod)
         raise
@@ -177,7 +191,7 @@ def seed_starter(attempt_id: str, task: TaskSpec, workspace: Path) -> None:
     marker.touch()
 
 
-def _pod_spec(attempt_id: str, task: TaskSpec, deadline: datetime, workspace: Path):
+def _pod_spec(attempt_id: str, task: TaskSpec, timeout_s: float, workspace: Path, labels: dict[str, str]):
     from worksample.sandbox import Limits, MockSpec, PodSpec
 
     folder = Path(task.folder)
@@ -190,14 +204,15 @@ def _pod_spec(attempt_id: str, task: TaskSpec, deadline: datetime, workspace: Pa
         command=["sh", "-c", WAIT_THEN_START],
         image=task.image,
         limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
-        timeout=max(60.0, reap_after(deadline) - time.time()),
+        timeout=timeout_s,
         workspace=workspace,
         data=data if data.is_dir() else None,
         ipc=True,
         env={"JUPYTER_CONFIG_DIR": "/ipc/jupyter", "JUPYTER_RUNTIME_DIR": "/ipc/jupyter/runtime"},
-        labels={**extra_labels(), LABEL_ATTEMPT: attempt_id},
+        labels={**extra_labels(), **labels, LABEL_ATTEMPT: attempt_id},
         mock=MockSpec(profile=profile, seed=_profile_seed(profile),
                       oracle=folder / mock.oracle if mock and mock.oracle else None,
+                      service=folder / mock.service if mock and mock.service else None,
                       log_dir=log_dir, api_key=_api_key(attempt_id)),
     )
 
@@ -245,7 +260,8 @@ def wait_ready(jupyter: Jupyter, pod_id: str, timeout: float = READY_TIMEOUT) ->
     raise PodNotReady(f"JupyterLab in pod {pod_id} did not answer within {timeout:.0f}s")
 
 
-def _write_pod_json(attempt_id: str, jupyter: Jupyter) -> None:
+def write_pod_json(attempt_id: str, jupyter: Jupyter) -> None:
+    """Record which pod serves the attempt (0600: it holds the Jupyter token); replaced atomically."""
     path = attempt_dir(attempt_id) / "pod.json"
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -108,7 +108,8 @@ class Platform:
 
     def env(self) -> dict[str, str]:
         """The process environment."""
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        # DATABASE_URL passes through: the data_dir fixture sets it (--db postgres) or clears it (SQLite).
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         env.update(WORKSAMPLE_DATA_DIR=str(self.data_dir), WORKSAMPLE_TASKS_DIR=str(self.tasks_dir),
                    WORKSAMPLE_POD_LABELS=POD_LABELS, WORKSAMPLE_PUBLIC_URL=self.url, WORKSAMPLE_ENV="development")
         if self.redis_url:

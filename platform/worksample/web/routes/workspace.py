@@ -2,8 +2,9 @@
 
 Checks, in order, for every request and websocket: the path does not escape
 (`..` in any encoding), the attempt cookie names this attempt (else 403, the
-same whether or not the attempt exists), websocket Origin is our own, and the
-attempt is still running (else 410 with the "submitted" page).
+same whether or not the attempt exists), websocket Origin is our own, the
+attempt is still running (else 410 with the "submitted" page), and it runs on
+this host (else 421 naming its host: the front proxy misrouted it).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from worksample.config import get_settings
 from worksample.db.models import utcnow
 from worksample.errors import WorksampleError
+from worksample.web.lifespan import beside_app
 from worksample.web.routes.pages import brief_html, page
 from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id
 from worksample.workspace.attempts import (
     AttemptClosed,
+    AttemptElsewhere,
     AttemptNotFound,
     attempt_open,
     ensure_attempt_pod,
@@ -29,9 +32,11 @@ from worksample.workspace.attempts import (
 )
 from worksample.workspace.pods import Jupyter, read_jupyter
 from worksample.workspace.proxy import UpstreamGone, http_proxy, proxy_websocket, unsafe_path
+from worksample.workspace.warmpool import keep_warm
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["workspace"], include_in_schema=False)
+# The warm pool's manager runs beside the app (W, issue 17; WORKSAMPLE_WARM_POOL).
+router = APIRouter(tags=["workspace"], include_in_schema=False, lifespan=beside_app(keep_warm))
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -127,7 +132,13 @@ async def proxy_ws(ws: WebSocket, attempt_id: str, subpath: str) -> None:
     if unsafe_path(raw) or unsafe_path(subpath) or not _granted(ws.cookies, attempt_id) or not origin_ok(ws):
         await ws.close(code=1008)  # before accept: the handshake gets 403
         return
-    if not await run_in_threadpool(attempt_open, attempt_id):
+    try:
+        is_open = await run_in_threadpool(attempt_open, attempt_id)
+    except AttemptElsewhere as exc:  # HTTP requests get 421 from the app's DomainError handler
+        log.warning("%s", exc)
+        await ws.close(code=1013, reason="this attempt runs on another host")
+        return
+    if not is_open:
         await ws.close(code=1008)
         return
     try:
