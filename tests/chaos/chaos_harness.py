@@ -8,6 +8,7 @@ or process. `bench/chaos.py` runs the scenarios in sequence and prints a table.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -106,7 +107,32 @@ def assert_one_report_each(submission_ids: list[str]) -> None:
 
 
 def grading_containers(data_dir: Path) -> list[str]:
-    """Containers of this test's platform that are still there."""
+    """Grading containers of this test's platform that are still there (DOCKER_HOST's engine)."""
     out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
-                          f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True)
+                          "label=worksample.purpose=grading", "--filter", f"label=worksample.data_dir={data_dir}"],
+                         capture_output=True, text=True)
     return out.stdout.split()
+
+
+def reports_per_submission(submission_ids: list[str]) -> dict[str, int]:
+    """How many reports each submission has (exactly one is the invariant)."""
+    from worksample.grading import pipeline
+
+    return {sid: len(pipeline.report_versions(sid)) for sid in submission_ids}
+
+
+def record(submission_ids: list[str], data_dir: Path, lost: int = 0, orphans: list | None = None, **extra) -> dict:
+    """Write the scenario's figures for bench/chaos.py's table (the file WORKSAMPLE_CHAOS_RESULTS names).
+
+    `lost`: saved things missing afterwards (files, submissions with no report); `orphans`:
+    containers or processes left behind. Called before the test asserts, so a failing run
+    still shows what it saw.
+    """
+    counts = reports_per_submission(submission_ids)
+    figures = {"submissions": len(submission_ids), "reports": sorted(counts.values()),
+               "lost": lost + sum(1 for n in counts.values() if n == 0),
+               "orphans": len(orphans if orphans is not None else grading_containers(data_dir)), **extra}
+    path = os.environ.get("WORKSAMPLE_CHAOS_RESULTS")
+    if path:
+        Path(path).write_text(json.dumps(figures))
+    return figures

@@ -1,8 +1,10 @@
-"""Fault-suite fixtures (see chaos_harness.py)."""
+"""Fault-suite fixtures (see chaos_harness.py); the attempt tests' platform harness for scenarios with attempts."""
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "integration" / "attempts"))
 
 from chaos_harness import submit, workers  # noqa: E402,F401

@@ -239,6 +239,9 @@ def _run_entrypoint(pod, inp: GradingInput, task):
         total = task.grading.timeout.total_seconds()
         probe = _alive_probe(pod)
         record = nbrun.execute_notebook(nb, client, probe, min(inp.cell_timeout, total), total, dropped)
+        # The probe looks at most once a second: a mock that died after its last look (a run of a second
+        # that crashed it and then went on) would leave a call log with holes, graded as if complete.
+        probe.mock_stopped = probe.mock_stopped or _check_mock(pod)
         if probe.mock_stopped:
             record.status = nbrun.RunStatus.crashed
             record.errors.append(probe.mock_stopped)
