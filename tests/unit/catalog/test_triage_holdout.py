@@ -65,3 +65,36 @@ def test_naive_approaches_sit_well_below_the_reference():
     assert stored["naive"] == naive, "calibration.json is stale: run tools/calibrate.py"
     assert naive["approaches"]["subject_lookup"]["category_f1"] < 0.2
     assert naive["category_f1"] < stored["reference"]["category_f1"] - 0.25
+
+
+def test_full_points_sit_exactly_at_the_reference_worst_run_rounded_down(tmp_path: Path):
+    """No tolerance below the reference (regrades are deterministic), and rounding never lifts full points above it."""
+    spec = importlib.util.spec_from_file_location("calibrate", TASK / "tools" / "calibrate.py")
+    calibrate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibrate)
+    labels = {r["id"]: r for r in _rows("grader/data/holdout_labels.csv")}
+    runs = []
+    for n, wrong in enumerate((3, 7)):  # two runs of the reference: 3 and 7 tickets mislabelled
+        run = tmp_path / f"run{n}"
+        (run / "outputs").mkdir(parents=True)
+        (run / "mock").mkdir()
+        with (run / "outputs" / "triage.csv").open("w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["id", "category", "priority"])
+            for k, (tid, row) in enumerate(sorted(labels.items())):
+                category = row["category"] if k >= wrong else ("bug" if row["category"] != "bug" else "billing")
+                out.writerow([tid, category, row["priority"] if k >= wrong else "P4"])
+        (run / "mock" / "calls.jsonl").write_text(json.dumps({"cost_usd": 0.012}) + "\n")
+        runs.append(run)
+    levels = calibrate.reference_levels(runs, labels)
+    exact = [calibrate.score({r["id"]: (r["category"], r["priority"]) for r in _rows_at(run)}, labels, rounded=float)
+             for run in runs]
+    worst_f1 = min(s["category_f1"] for s in exact)
+    assert levels["category_f1"] <= worst_f1 < levels["category_f1"] + 1e-4
+    assert min(s["priority"] for s in exact) - 1e-4 < levels["priority"] <= min(s["priority"] for s in exact)
+    assert "tolerance" not in levels and levels["cost_per_ticket_usd"] == round(0.012 / len(labels), 8)
+
+
+def _rows_at(run: Path) -> list[dict]:
+    with (run / "outputs" / "triage.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
