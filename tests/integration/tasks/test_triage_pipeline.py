@@ -58,17 +58,38 @@ def test_lazy_baseline_fails_what_it_names_in_a_grading_pod(grade):
     assert not report["passed"]
 
 
+def _labels_written(report: dict) -> dict[str, tuple[str, str]]:
+    """id → (category, priority) of the graded run's outputs/triage.csv."""
+    import csv
+
+    with (Path(report["run_dir"]) / "outputs" / "triage.csv").open(newline="") as fh:
+        return {r["id"]: (r["category"], r["priority"]) for r in csv.DictReader(fh)}
+
+
 @pytest.mark.timeout(900)
 def test_regrading_the_reference_gives_the_identical_score(grade, data_dir: Path):
-    """DESIGN §13: a regrade (new report version, fresh pod and mock) scores exactly what the first grading did."""
+    """DESIGN §13: a regrade (new report version, fresh pod and mock) scores exactly what the first grading did.
+
+    The reference sends 4 requests at once, so the two runs' requests arrive
+    in different orders; faults are keyed by the question and its attempt
+    (mockllm/plan.py), so every ticket meets the same faults and gets the same
+    label, and the curve-scored checks measure the same values, not merely
+    the same capped points.
+    """
     from worksample.grading import pipeline
     from worksample.grading.jobs import grade_submission
 
     first = grade(TASK / "solution")
+    first_labels = _labels_written(first)
     assert pipeline.request_regrade(first["submission_id"])
     again = grade_submission(first["submission_id"], {"worksample.test": "1"})
     assert (again["score"], again["passed"]) == (first["score"], first["passed"])
     assert {c["id"]: c["points"] for c in again["checks"]} == {c["id"]: c["points"] for c in first["checks"]}
+    measured = {"accuracy", "priority"}  # their messages state the macro-F1 and weighted accuracy to 3 places
+    assert {c["id"]: c["message"] for c in again["checks"] if c["id"] in measured} == \
+        {c["id"]: c["message"] for c in first["checks"] if c["id"] in measured}
+    changed = {k: (v, first_labels.get(k)) for k, v in _labels_written(again).items() if first_labels.get(k) != v}
+    assert len(first_labels) == 120 and not changed, f"{len(changed)} tickets labelled differently: {changed}"
 
 
 @pytest.mark.timeout(900)
