@@ -104,3 +104,20 @@ def test_the_mock_alone_gets_the_service(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     _, args, _ = layout.mock_mounts(tmp_path / "plain", PodSpec(command=["true"]))
     assert "--service" not in args
+
+
+def test_an_attempt_pod_gets_the_service_in_its_mock_and_the_workload_only_the_public_data(data_dir: Path) -> None:
+    """Attempts follow the grading path: the same MockSpec.service, the same mock-only mount."""
+    from worksample.catalog import load_task
+    from worksample.sandbox import layout
+    from worksample.workspace import pods
+
+    folder = Path(__file__).resolve().parents[3] / "tasks" / "refund-agent"
+    spec = pods._pod_spec("a-service-test", load_task(folder), 60.0, data_dir / "ws", {})
+    assert spec.mock.service == folder / "service.py"
+    assert spec.data == folder / "data" and spec.workspace == data_dir / "ws"  # all the workload mounts of the task
+    pod_dir = data_dir / "pod"
+    pod_dir.mkdir()
+    mounts, args, _ = layout.mock_mounts(pod_dir, spec)
+    assert args[args.index("--service") + 1] == "/mock/task/service.py"
+    assert {m.target: m.source for m in mounts}["/mock/task"] == folder.resolve()
