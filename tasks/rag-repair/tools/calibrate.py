@@ -32,7 +32,7 @@ TASK_DIR = Path(__file__).resolve().parent.parent
 REPO = TASK_DIR.parents[1]
 HIDDEN = TASK_DIR / "grader" / "data"
 OUT = HIDDEN / "calibration.json"
-FLOOR_MARGIN = 0.03
+FLOOR_MARGIN = 0.08  # the starter's level depends on which questions meet the outage: timing, not seed
 REFERENCE_TOLERANCE = 0.05
 MEASURES = ("accuracy", "citation_precision", "recall")
 sys.path.insert(0, str(REPO / "graders"))

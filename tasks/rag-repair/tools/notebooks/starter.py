@@ -1,9 +1,9 @@
 # %% [markdown]
 # # Handbook assistant
 #
-# Answers employees' questions from the company handbook: the pages are split into chunks,
-# embedded with `atlas-embed`, the closest chunks are put in the prompt and `atlas-mini` answers
-# with the ids of the pages it used. It runs, but support says its answers are often wrong.
+# Answers employees' questions from the company handbook: the pages are cut into pieces and
+# embedded with `atlas-embed`; the pieces closest to a question go in the prompt and `atlas-mini`
+# answers with the ids of the pages it used. It runs, but support says its answers are often wrong.
 #
 # Reads `data/handbook/*.md` and `data/questions.jsonl`; writes `outputs/answers.jsonl`
 # (`question_id`, `answer`, `citations`).
