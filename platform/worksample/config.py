@@ -68,8 +68,12 @@ class Settings(BaseSettings):
                                "seconds is killed, logged and retried (the worker's watchdog)")
     worker_waits_for_engine: bool = Field(False, description="With workers on several Docker hosts: a worker "
                                           "whose own engine does not answer takes no job until it does, so the "
-                                          "other hosts drain the queue (off: a lone host's gradings fail and "
-                                          "end in a clear error instead of waiting)")
+                                          "other hosts drain the queue (off: a lone host's worker waits "
+                                          "worker_engine_grace_s, then its gradings fail and end in a clear error)")
+    worker_engine_grace_s: float = Field(120.0, ge=0, description="A lone host's worker whose Docker engine does "
+                                         "not answer takes no job for this many seconds (an engine restart then "
+                                         "costs no grading a try); after that it takes jobs, which end in a clear "
+                                         "error, and waits again only after as long again")
 
     @model_validator(mode="after")
     def _public_url_from_up(self) -> "Settings":

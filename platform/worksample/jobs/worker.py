@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 MONITOR_S = 5  # how often the worker looks at its horse (RQ's job_monitoring_interval)
 ENGINE_POLL_S = 2.0  # how often a worker whose Docker engine is down asks again
+DEAD_POD_GRACE_S = 30.0  # a pod whose containers have all exited is removed once this old (never mid-create)
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -63,6 +64,10 @@ class WorksampleWorker(SpawnWorker):
         self._horse_started = time.time()
         self._burst = False
         self.waits_for_engine = get_settings().worker_waits_for_engine
+        # A lone host's worker waits this long for its engine: a dockerd restart (seconds) then costs a grading
+        # no try, and an engine that stays down still ends gradings in a clear error.
+        self.engine_grace_s = get_settings().worker_engine_grace_s
+        self._engine_gave_up_until = 0.0  # monotonic time until which a lone host's worker does not wait again
 
     # --- in the worker's main process ---
 
@@ -71,22 +76,33 @@ class WorksampleWorker(SpawnWorker):
 
         A worker serves the engine of its own host (DOCKER_HOST). With that engine down every
         grading it took would fail and spend one of the submission's tries, so it holds back
-        (heartbeating, so it is not taken for dead) and the workers of other hosts drain the
-        queue; it takes jobs again as soon as its engine answers. Only with WORKSAMPLE_WORKER_WAITS_FOR_ENGINE
-        (several hosts): a lone host's gradings should fail and say so. A burst worker does not wait.
+        (heartbeating, so it is not taken for dead) and takes jobs again as soon as its engine
+        answers. With WORKSAMPLE_WORKER_WAITS_FOR_ENGINE (several hosts) it holds back for as long
+        as it takes, and the workers of other hosts drain the queue; a lone host's worker holds
+        back for WORKSAMPLE_WORKER_ENGINE_GRACE_S at most (an engine restart), then its gradings fail and say so.
+        A burst worker does not wait.
         """
-        if self.waits_for_engine and not self._burst:
-            self._wait_for_engine()
+        if not self._burst:
+            self._wait_for_engine(None if self.waits_for_engine else self.engine_grace_s)
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
 
-    def _wait_for_engine(self) -> None:
+    def _wait_for_engine(self, at_most: float | None) -> None:
         from worksample.health import docker_status  # no docker import outside sandbox/
 
         status = docker_status()
-        if status == "ok":
+        if status == "ok" or (at_most is not None and time.monotonic() < self._engine_gave_up_until):
             return
-        self.log.warning("worker %s: not taking jobs until the Docker engine answers: %s", self.name, status)
+        self.log.warning("worker %s: not taking jobs until the Docker engine answers%s: %s", self.name,
+                         "" if at_most is None else f" (at most {at_most:.0f} s)", status)
+        until = None if at_most is None else time.monotonic() + at_most
         while status != "ok":
+            if until is not None and time.monotonic() > until:
+                # Down for good, it seems: take jobs (they end in a clear error) and ask again only
+                # after another grace period, so a dead engine does not hold every job back each time.
+                self._engine_gave_up_until = time.monotonic() + at_most
+                self.log.error("worker %s: the Docker engine has not answered for %.0f s; taking jobs again: %s",
+                               self.name, at_most, status)
+                return
             self.heartbeat()
             time.sleep(ENGINE_POLL_S)
             status = docker_status()
@@ -184,6 +200,7 @@ def reaper_main(every: float) -> None:
     while True:
         time.sleep(every)
         _pass("sandbox reaper", reap)  # must outlive a flaky engine: the next pass retries
+        _pass("dead pod sweep", remove_dead_pods)
         _pass("grading reconciler", _reconcile)
         _pass("webhook reconciler", reconcile_webhooks)
 
@@ -204,6 +221,32 @@ def _reconcile() -> None:
             if pod.created < began:
                 log.info("removing pod %s of a lost grading run of submission %s", pod.id, submission_id)
                 sandbox.remove(pod.id)
+
+
+def remove_dead_pods(now: float | None = None) -> list[str]:
+    """Remove pods whose every container has exited (an engine restart kills them all); their ids.
+
+    The platform never restarts a container, so such a pod serves no one: an attempt whose pod died
+    gets a new one on the candidate's next request (with the same workspace), and a grading whose pod
+    died is retried in a new pod. Left alone they would wait for their deadline, which is hours for
+    an attempt's, holding the pod's /ipc mount and directory meanwhile.
+    """
+    from worksample import sandbox
+
+    now = time.time() if now is None else now
+    removed = []
+    for pod in sandbox.default_backend().list_pods():
+        if pod_is_dead(pod, now):
+            log.info("removing pod %s: every container of it has exited", pod.id)
+            sandbox.remove(pod.id)
+            removed.append(pod.id)
+    return removed
+
+
+def pod_is_dead(pod, now: float) -> bool:
+    """True if every container of `pod` (a sandbox PodInfo) has exited and the pod is past its creation."""
+    return bool(pod.states) and all(state in ("exited", "dead") for state in pod.states.values()) \
+        and now - pod.created > DEAD_POD_GRACE_S
 
 
 def _pass(name: str, func) -> None:
