@@ -15,7 +15,7 @@ Modules, each owning one thing:
 The task rows come from `worksample.catalog.sync`.
 """
 
-from worksample.errors import Conflict, NotFound
+from worksample.errors import Conflict, DomainError, NotFound
 
 
 class AttemptNotFound(NotFound):
@@ -24,3 +24,10 @@ class AttemptNotFound(NotFound):
 
 class AttemptClosed(Conflict):
     """The attempt has ended (submitted, expired or revoked); the message says which."""
+
+
+class AttemptElsewhere(DomainError):
+    """The attempt is pinned to another host (its pod and workspace are there): only an API on that host can
+    proxy or submit it (421; the message names the host). W, issue 17."""
+
+    http_status = 421

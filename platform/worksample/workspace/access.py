@@ -37,6 +37,17 @@ def cookie_attempt_id(value: str | None) -> str | None:
     return attempt_id if hmac.compare_digest(sig, _sign("attempt-cookie", attempt_id)) else None
 
 
+def check_host(attempt_id: str, host: str | None) -> None:
+    """Raise AttemptElsewhere when the attempt is pinned to another host than this one (None: here, pre-w17)."""
+    from worksample.workspace import AttemptElsewhere
+
+    here = get_settings().host_name
+    if host is not None and host != here:
+        raise AttemptElsewhere(
+            f"attempt {attempt_id} runs on host {host!r}; this API is host {here!r} and cannot reach its "
+            f"workspace: the front proxy must send /w/{attempt_id}/ to {host!r} (docs/scaling.md, several API hosts)")
+
+
 def attempt_api_key(attempt_id: str) -> str:
     """The attempt's key for the mock LLM: stable across the attempt's pods, unguessable."""
     return "sk-ws-" + _sign("mock-key", attempt_id)[:40]

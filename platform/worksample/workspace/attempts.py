@@ -5,33 +5,30 @@ The clock itself (start, extend, revoke, expiry) is `worksample.workspace.deadli
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import select
 
-from worksample.catalog.sync import task_spec
+from worksample.catalog.spec import Task as TaskSpec
 from worksample.config import get_settings
 from worksample.db import Attempt, Submission, Task, session_scope
 from worksample.db.models import AttemptStatus, utcnow
 from worksample.errors import DomainError
-from worksample.workspace import AttemptClosed, AttemptNotFound
+from worksample.workspace import AttemptClosed, AttemptElsewhere, AttemptNotFound
+from worksample.workspace.access import check_host
 from worksample.workspace.deadlines import start_clock
-from worksample.workspace.invitations import InvitationState, view_invitation
 from worksample.workspace import warmpool
+from worksample.workspace.invitations import InvitationState, view_invitation
 from worksample.workspace.pods import Jupyter, attempt_lock, ensure_pod
 
 log = logging.getLogger(__name__)
-__all__ = ["AttemptClosed", "AttemptElsewhere", "AttemptNotFound", "AttemptView", "InviteRefused", "attempt_open", "ensure_attempt_pod",
-           "get_attempt", "start_attempt"]
-
-
-class AttemptElsewhere(DomainError):
-    """The attempt's pod runs on another host; only an API there can reach its sockets (421, the message says
-    which host)."""
-
-    http_status = 421
+__all__ = ["AttemptClosed", "AttemptElsewhere", "AttemptNotFound", "AttemptView", "InviteRefused", "attempt_open",
+           "check_host", "ensure_attempt_pod", "get_attempt", "start_attempt"]
 
 
 class InviteRefused(DomainError):
@@ -118,7 +115,7 @@ def ensure_attempt_pod(attempt_id: str) -> Jupyter:
                 raise AttemptClosed(f"attempt {attempt_id} is closed ({row.status.value})")
             check_host(attempt_id, row.host)
             task_row, deadline = row.invitation.task, row.deadline
-        jupyter = ensure_pod(attempt_id, task_spec(task_row), deadline)
+        jupyter = ensure_pod(attempt_id, _task_spec(task_row.path, task_row.version, task_row), deadline)
         with session_scope() as db:
             row = db.get(Attempt, attempt_id)
             if row.pod_id != jupyter.pod_id:
@@ -127,13 +124,26 @@ def ensure_attempt_pod(attempt_id: str) -> Jupyter:
     return jupyter
 
 
-def check_host(attempt_id: str, host: str | None) -> None:
-    """Raise AttemptElsewhere when the attempt is pinned to another host than this API's (None: here)."""
-    here = get_settings().host_name
-    if host is not None and host != here:
-        raise AttemptElsewhere(
-            f"attempt {attempt_id} runs on host {host!r}; this API is host {here!r} and cannot reach its "
-            f"workspace: the front proxy must send /w/{attempt_id}/ to {host!r} (docs/scaling.md, several API hosts)")
+@lru_cache(maxsize=64)
+def _cached_spec(path: str, version: str, row_spec: str) -> TaskSpec:
+    return _load_spec(path, row_spec)
+
+
+def _load_spec(path: str, row_spec: str) -> TaskSpec:
+    from worksample.catalog import TaskInvalid, load_task
+
+    try:
+        return load_task(path)
+    except TaskInvalid:  # as catalog.sync.task_spec: the stored spec, paths resolved against the folder
+        spec = TaskSpec.model_validate(json.loads(row_spec))
+        spec._folder = Path(path)
+        return spec
+
+
+def _task_spec(path: str, version: str, row) -> TaskSpec:
+    """The task's spec as `catalog.sync.task_spec` loads it, cached per folder and content version: loading
+    validates the whole folder (~0.1 s), which a warm Start must not pay."""
+    return _cached_spec(path, version, json.dumps(row.spec, sort_keys=True))
 
 
 def get_attempt(attempt_id: str) -> AttemptView:

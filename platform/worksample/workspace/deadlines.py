@@ -23,7 +23,7 @@ import hashlib
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from worksample.config import get_settings
@@ -169,27 +169,39 @@ def revoke_attempt(attempt_id: str) -> AttemptStatus:
 
 
 def expire_attempt(attempt_id: str) -> str | None:
-    """Job body: submit the attempt if its deadline has passed and it still runs; the submission id or None."""
+    """Job body: submit the attempt if its deadline has passed and it still runs; the submission id or None.
+
+    An attempt pinned to another host is left to that host's sweep (its workspace is there): a worker
+    here would hand in an empty snapshot (W, issue 17).
+    """
     with session_scope() as db:
         row = db.get(Attempt, attempt_id)
         if row is None or row.status is not AttemptStatus.running or row.deadline > utcnow():
             return None  # handed in, revoked, or extended (a later job is scheduled)
+        host = row.host
+    if host is not None and host != get_settings().host_name:
+        log.info("attempt %s runs on host %s: its deadline is submitted there", attempt_id, host)
+        return None
     return submit_attempt(attempt_id, reason="deadline")
 
 
-def running_attempt_ids(due_before: datetime | None = None) -> list[str]:
-    """Ids of running attempts, only those whose deadline is at or before `due_before` when given."""
+def running_attempt_ids(due_before: datetime | None = None, this_host: bool = False) -> list[str]:
+    """Ids of running attempts, only those whose deadline is at or before `due_before` when given, and only
+    those pinned to this host (or to none, from before w17) when `this_host`."""
     with session_scope() as db:
         query = select(Attempt.id).where(Attempt.status == AttemptStatus.running)
         if due_before is not None:
             query = query.where(Attempt.deadline <= due_before)
+        if this_host:
+            query = query.where(or_(Attempt.host.is_(None), Attempt.host == get_settings().host_name))
         return list(db.scalars(query))
 
 
 def expire_due_attempts() -> list[str]:
-    """Submit every running attempt whose deadline has passed; their ids. One failure does not stop the rest."""
+    """Submit every running attempt of this host whose deadline has passed; their ids. One failure does not
+    stop the rest. (Each API host sweeps its own attempts: their workspaces are on it.)"""
     done = []
-    for attempt_id in running_attempt_ids(due_before=utcnow()):
+    for attempt_id in running_attempt_ids(due_before=utcnow(), this_host=True):
         try:
             if expire_attempt(attempt_id):
                 done.append(attempt_id)

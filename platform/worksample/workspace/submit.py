@@ -23,6 +23,7 @@ from worksample.db import Attempt, Submission, session_scope
 from worksample.db.models import AttemptStatus, SubmissionStatus, new_id, utcnow
 from worksample.errors import DockerUnavailable, RedisUnavailable
 from worksample.workspace import AttemptClosed, AttemptNotFound, activity
+from worksample.workspace.access import check_host
 from worksample.workspace.pods import attempt_dir, attempt_lock, stop_pod, unmount_workspace
 from worksample.workspace.snapshot import snapshot_workspace
 
@@ -47,6 +48,7 @@ def submit_attempt(attempt_id: str, reason: str = "candidate") -> str:
                 return existing
             if row.status is AttemptStatus.revoked:
                 raise AttemptClosed(f"attempt {attempt_id} was revoked: there is nothing to submit")
+            check_host(attempt_id, row.host)  # the workspace is on its host: a snapshot here would be empty
             task_id, deadline = row.invitation.task_id, row.deadline
         _stop(attempt_id)
         submission_id = new_id()
