@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +111,22 @@ def run_notebook(tmp_path: Path):
     yield run
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def grade(data_dir: Path, request: pytest.FixtureRequest):
+    """grade(folder) → the report of that submission folder graded, through the real pipeline, against the
+    task folder the test module names as TASK; fails the test if a grading pod is left behind."""
+    from worksample.grading.local import grade_path
+
+    task = request.module.TASK
+
+    def run(folder: Path) -> dict:
+        return grade_path(folder, str(task), labels={"worksample.test": "1"})
+
+    yield run
+    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
+                               f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
+    if leftover:
+        subprocess.run(["docker", "rm", "-f", *leftover], capture_output=True)
+    assert not leftover, f"grading pods left behind: {leftover}"

@@ -8,7 +8,6 @@ without the leaking column.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,6 @@ import yaml
 TASK = Path(__file__).resolve().parents[3] / "tasks" / "churn-model"
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-@pytest.fixture
-def grade(data_dir: Path):
-    """grade(folder) → the report of that submission folder graded against churn-model."""
-    from worksample.grading.local import grade_path
-
-    def run(folder: Path) -> dict:
-        return grade_path(folder, str(TASK), labels={"worksample.test": "1"})
-
-    yield run
-    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
-                               f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
-    if leftover:
-        subprocess.run(["docker", "rm", "-f", *leftover], capture_output=True)
-    assert not leftover, f"grading pods left behind: {leftover}"
 
 
 def _checks(report: dict) -> dict[str, dict]:
