@@ -12,15 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-
-from worksample.grading import suite as grading_suite
-from worksample.grading.suite import GRADERS_ROOT
+from hidden_suite import run_hidden_suite
 
 TASK = Path(__file__).resolve().parents[3] / "tasks" / "churn-model"
 HIDDEN = TASK / "grader" / "data"
@@ -65,16 +62,7 @@ def make_run(root: Path, predictions: dict[str, object] | list[tuple] | None, ce
 
 def grade(root: Path) -> dict:
     """Run the task's suite over root/run as the grader container does; the result JSON."""
-    (root / "suites").mkdir()
-    (root / "suites" / "pytest.ini").write_text("")
-    (root / "suites" / "task").symlink_to(TASK / "grader")
-    result = root / "out" / "result.json"
-    argv = grading_suite.pytest_command(sys.executable, str(root / "run"), str(result), str(HIDDEN),
-                                        [str(root / "suites" / "task")], str(root / "suites" / "pytest.ini"))
-    env = {"PYTHONPATH": str(GRADERS_ROOT), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run(argv, cwd=root / "suites", env=env, capture_output=True, text=True, timeout=100)
-    assert result.exists(), f"no result written\n{proc.stdout}\n{proc.stderr}"
-    return json.loads(result.read_text())
+    return run_hidden_suite(root, TASK)
 
 
 def checks(result: dict) -> dict[str, dict]:
