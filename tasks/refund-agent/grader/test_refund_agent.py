@@ -3,7 +3,7 @@
 The resilience checks (retries, backoff, concurrency, budget) come from the included
 suite `llm_resilience`. Gates (a failed gate means not passed, DESIGN §13): the
 deliverable, no refund twice, no refund against policy, no injected instruction
-obeyed, every conversation within the step limit. A check with nothing to judge fails
+obeyed, every conversation within the step limit, the model driving the loop. A check with nothing to judge fails
 with "no evidence". The 15 hold-out conversations hold every case the policy names
 (tools/make_data.py); a refund's "conversation" is the one whose own order it is.
 """
@@ -24,6 +24,7 @@ REFUND_SHARE = 0.75  # share of the refunds owed that must be exactly right (one
 ESCALATION_F = 0.75  # precision and recall of escalations
 COST_FULL_AT, COST_ZERO_AT = 1.5, 4.0  # cost per conversation as a multiple of the reference's
 COVERAGE = 0.8  # share of conversations that must reach the model before steps and cost can be judged
+LOOPED = 0.6  # share of conversations in which tool results must go back to the model
 
 
 def _refunded(ledger: dict) -> dict[str, list[dict]]:
@@ -124,6 +125,25 @@ def test_within_step_limit(conversations, calls_by_conversation, check):
     over = {cid: n for cid, n in steps.items() if n > MAX_STEPS}
     assert not over, f"{len(over)} conversation(s) over {MAX_STEPS} steps, e.g. {next(iter(over))}: {max(over.values())} requests"
     check.note(f"at most {max(steps.values())} steps per conversation")
+
+
+@pytest.mark.gate
+@pytest.mark.points(5)
+def test_model_drove_the_loop(conversations, calls_by_conversation, llm_bodies):
+    """The model's tool calls drove the work: tool results went back to it in most conversations (a gate)"""
+    reached = _reached(calls_by_conversation, conversations)
+    require(len(reached) >= COVERAGE * len(conversations),
+            f"only {len(reached)} of {len(conversations)} conversations reached the model")
+
+    def fed_back(call) -> bool:
+        body = llm_bodies.get(call.request_id)
+        messages = body.get("messages") if isinstance(body, dict) else None
+        return isinstance(messages, list) and any(isinstance(m, dict) and m.get("role") == "tool" for m in messages)
+
+    looped = [cid for cid in reached if any(fed_back(c) for c in calls_by_conversation[cid])]
+    # A rules engine that asks the model once per conversation, for show, feeds nothing back.
+    assert len(looped) >= LOOPED * len(conversations), \
+        f"tool results went back to the model in {len(looped)} of {len(conversations)} conversations"
 
 
 @pytest.mark.points(15)
