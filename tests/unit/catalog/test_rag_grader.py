@@ -81,7 +81,7 @@ def test_prompts_are_the_evidence_of_retrieval_and_context(tmp_path: Path):
 def test_a_hostile_answers_file_is_the_candidates_outcome(tmp_path: Path):
     every_value = " ".join(f["value"] for f in FACTS)  # one answer naming every value of every fact
     lines = ["not json", "[1, 2]", json.dumps({"question_id": 7, "answer": None, "citations": "HB-0001"})]
-    lines += [json.dumps({"question_id": k["question_id"], "answer": every_value * 20, "citations": ["HB-0001"] * 500})
+    lines += [json.dumps({"question_id": k["question_id"], "answer": every_value, "citations": ["HB-0001"] * 50})
               for k in KEYS]
     lines.append(json.dumps({"question_id": KEYS[0]["question_id"], "answer": "again", "citations": []}))
     make_run(tmp_path, lines)
