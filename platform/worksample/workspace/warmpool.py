@@ -415,7 +415,9 @@ async def keep_warm() -> None:
             _wake.clear()
             try:
                 await run_in_threadpool(fill_once, size)
-            except Exception:  # the pool must outlive a flaky engine or database; the next pass retries
+            except WorksampleError as exc:  # Docker or the database down: one line per pass, the next retries
+                log.warning("warm pool: fill pass failed: %s", exc)
+            except Exception:  # the pool must outlive anything else too; the next pass retries
                 log.exception("warm pool: fill pass failed")
             await _wait_for_claim(FILL_EVERY_S)
     finally:
