@@ -70,10 +70,11 @@ class Settings(BaseSettings):
                                           "whose own engine does not answer takes no job until it does, so the "
                                           "other hosts drain the queue (off: a lone host's worker waits "
                                           "worker_engine_grace_s, then its gradings fail and end in a clear error)")
-    worker_engine_grace_s: float = Field(120.0, ge=0, description="A lone host's worker whose Docker engine does "
+    worker_engine_grace_s: float = Field(0.0, ge=0, description="A lone host's worker whose Docker engine does "
                                          "not answer takes no job for this many seconds (an engine restart then "
                                          "costs no grading a try); after that it takes jobs, which end in a clear "
-                                         "error, and waits again only after as long again")
+                                         "error, and waits again only after as long again. `worksample up` sets "
+                                         "120 unless set; 0: take jobs at once")
 
     @model_validator(mode="after")
     def _public_url_from_up(self) -> "Settings":

@@ -79,6 +79,8 @@ def _start_children(sup: Supervisor, host: str, port: int, public: str, workers:
     logs.mkdir(exist_ok=True)
     env = dict(os.environ, WORKSAMPLE_DATA_DIR=str(data), WORKSAMPLE_PUBLIC_URL=public)
     env.setdefault("WORKSAMPLE_WARM_POOL", "1")  # W, issue 17: one warm pod per task under `up`
+    # One host: a worker holds jobs back while the engine restarts instead of spending gradings' tries on it.
+    env.setdefault("WORKSAMPLE_WORKER_ENGINE_GRACE_S", "120")
     if not settings.redis_url:
         argv, url = redis_argv(data)
         sup.start("redis", argv)

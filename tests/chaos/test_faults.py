@@ -334,7 +334,9 @@ def test_dockerd_restarted(private_engine, submit, workers, worker_env, redis_ur
             resp = client.put(f"/w/{attempt_id}/api/contents/notes.txt",
                               json={"type": "file", "format": "text", "content": "keep me"})
             assert resp.status_code in (200, 201), resp.text
-        workers(reap_every=5, env={**worker_env, "DOCKER_HOST": private_engine.host})
+        # as `up` runs them: a worker holds jobs back while its engine restarts
+        workers(reap_every=5, env={**worker_env, "DOCKER_HOST": private_engine.host,
+                                   "WORKSAMPLE_WORKER_ENGINE_GRACE_S": "120"})
         assert wait_status(sids[0], {"running"}, 240) == "running"
         time.sleep(4)  # inside the notebook run
         down_s = private_engine.restart()

@@ -79,10 +79,10 @@ class WorksampleWorker(SpawnWorker):
         (heartbeating, so it is not taken for dead) and takes jobs again as soon as its engine
         answers. With WORKSAMPLE_WORKER_WAITS_FOR_ENGINE (several hosts) it holds back for as long
         as it takes, and the workers of other hosts drain the queue; a lone host's worker holds
-        back for WORKSAMPLE_WORKER_ENGINE_GRACE_S at most (an engine restart), then its gradings fail and say so.
-        A burst worker does not wait.
+        back for WORKSAMPLE_WORKER_ENGINE_GRACE_S at most (an engine restart; `up` sets 120 s), then
+        its gradings fail and say so (0: no holding back). A burst worker does not wait.
         """
-        if not self._burst:
+        if not self._burst and (self.waits_for_engine or self.engine_grace_s > 0):
             self._wait_for_engine(None if self.waits_for_engine else self.engine_grace_s)
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
 
