@@ -146,7 +146,7 @@ def main() -> None:
     root = REPO / "var" / "bench" / f"load-{attempt_bench.RUN}"
     bench = attempt_bench.Bench(root)
     data_dir = root / "data"
-    redis, redis_url = grading_bench._start_redis(root)
+    redis, redis_url = grading_bench.start_redis(root)
     bench.env["REDIS_URL"] = redis_url
     os.environ.update(WORKSAMPLE_DATA_DIR=str(data_dir), REDIS_URL=redis_url,
                       WORKSAMPLE_TASKS_DIR=bench.env["WORKSAMPLE_TASKS_DIR"])
