@@ -19,36 +19,20 @@ How it behaves (the candidate discovers this only by using the API):
 - Both chat models answer alike; the dearer one only costs more. JSON mode
   (or "JSON" in the prompt) gets `{"answer", "citations"}`; plain prompts get
   the answer and a `Sources:` line.
+What the model answers is decided in grader/handbook_model.py (the hidden suite recomputes the
+model's replies to the logged prompts with it); this module is the mock's glue and the reply format.
 Standard library only (it runs inside the mock container).
 """
 
 from __future__ import annotations
 
-import hashlib
+import importlib.util
 import json
 import re
 from pathlib import Path
 
 from worksample.mockllm.default_oracle import answer as generic_answer
 from worksample.mockllm.oracle import OracleAnswer
-
-IDK = "I don't know: the handbook excerpts I was given do not say."
-_LABEL = re.compile(r"\bHB-\d{4}\b")
-_SPACE = re.compile(r"\s+")
-_MAY_ABSTAIN = re.compile(
-    r"don'?t know|do not know|not (know|sure)|cannot (be )?answer|can'?t answer|unanswerable|say so\b"
-    r"|not (in|covered by|contained in|present in|found in) the (context|excerpts?|passages?|handbook|sources?|documents?)"
-    r"|if the (context|excerpts?|passages?|handbook|sources?|documents?) (does|do|did)n?'?t?( not)? (contain|say|answer|mention)",
-    re.IGNORECASE)
-
-
-def normal(text: str) -> str:
-    """Lower case with runs of whitespace made one space: how passages are matched in prompts."""
-    return _SPACE.sub(" ", text.lower()).strip()
-
-
-def _stable(*parts: object) -> int:
-    return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -57,76 +41,33 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _handbook_model_module(task_dir: Path):
+    """grader/handbook_model.py, loaded by path: the hidden suite recomputes the model's replies with it."""
+    spec = importlib.util.spec_from_file_location("rag_repair_handbook_model", task_dir / "grader" / "handbook_model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class RagOracle:
-    """Answers handbook questions from the passages in the prompt."""
+    """Answers handbook questions from the passages in the prompt (grader/handbook_model.py decides what)."""
 
     def __init__(self, ctx) -> None:
         task_dir = Path(ctx.task_dir) if ctx.task_dir else Path(__file__).resolve().parent
         hidden = task_dir / "grader" / "data"
-        self.seed = ctx.seed
-        self.questions: dict[str, dict] = {}
-        self.facts: dict[str, list[dict]] = {}
+        keys, facts = [], []
         for edition in ("public", "holdout"):
-            for row in _jsonl(hidden / f"{edition}_key.jsonl"):
-                self.questions[normal(row["question"])] = dict(row, edition=edition)
-            for fact in _jsonl(hidden / f"{edition}_facts.jsonl"):
-                fact["normal"] = normal(fact["sentence"])
-                self.facts.setdefault(fact["attribute"], []).append(fact)
-
-    def find_question(self, text: str) -> dict | None:
-        """The known question whose text appears earliest in `text` (None if none does)."""
-        text = normal(text)
-        found = [(text.find(q), row) for q, row in self.questions.items() if q in text]
-        return min(found, key=lambda f: f[0])[1] if found else None
+            keys += _jsonl(hidden / f"{edition}_key.jsonl")
+            facts += _jsonl(hidden / f"{edition}_facts.jsonl")
+        self.model = _handbook_model_module(task_dir).HandbookModel(keys, facts, seed=ctx.seed)
 
     def __call__(self, request) -> OracleAnswer:
-        users = [m.get("content") or "" for m in request.messages if m.get("role") == "user"]
-        question = self.find_question(users[-1]) if users else None
+        question = self.model.question_of(request.messages)
         if question is None:
             return generic_answer(request)
-        prompt = "\n".join(str(m.get("content") or "") for m in request.messages
-                           if m.get("role") in ("system", "developer", "user"))
-        answer, citations = self.answer(question, prompt)
+        prompt = self.model.prompt_of(request.messages)
+        answer, citations = self.model.answer(question, prompt)
         return self._format(request, prompt, answer, citations)
-
-    def answer(self, question: dict, prompt: str) -> tuple[str, list[str]]:
-        """(answer text, cited page ids) for `question` given everything the model was shown."""
-        text = normal(prompt)
-        facts = self.facts.get(question["attribute"], [])
-        if question["answerable"]:
-            at = text.find(normal(question["gold_sentence"]))
-            if at >= 0:
-                return question["gold_sentence"], self._cite(text, at)
-        may_abstain = bool(_MAY_ABSTAIN.search(self._instructions(prompt, text)))
-        # A passage stating the same fact about another subject misleads the model.
-        shown = [(text.find(f["normal"]), f) for f in facts
-                 if f["subject"] != question["subject"] and f["normal"] in text]
-        if may_abstain and (not question["answerable"] or not shown):
-            return IDK, []
-        if shown:
-            at, fact = min(shown, key=lambda s: s[0])
-            return fact["sentence"].replace(fact["subject"], question["subject"]), self._cite(text, at)
-        return self._made_up(question, facts), _LABEL.findall(prompt)[:1]
-
-    def _instructions(self, prompt: str, text: str) -> str:
-        """The prompt without handbook sentences: permission to abstain must come from the instructions."""
-        for fact_list in self.facts.values():
-            for fact in fact_list:
-                if fact["normal"] in text:
-                    text = text.replace(fact["normal"], " ")
-        return text
-
-    def _cite(self, text: str, at: int) -> list[str]:
-        """The page label written nearest before position `at` of the normalised prompt."""
-        labels = [m for m in _LABEL.finditer(text.upper()) if m.start() <= at]
-        return [labels[-1].group(0)] if labels else []
-
-    def _made_up(self, question: dict, facts: list[dict]) -> str:
-        """A confident answer with a value of the right kind from another page (a hallucination)."""
-        if not facts:
-            return f"Yes, that is covered for {question['subject']}; ask your manager for the details."
-        fact = facts[_stable(self.seed, question["question"]) % len(facts)]
-        return fact["sentence"].replace(fact["subject"], question["subject"])
 
     def _format(self, request, prompt: str, answer: str, citations: list[str]) -> OracleAnswer:
         fmt = (request.response_format or {}).get("type")

@@ -108,6 +108,26 @@ def chat_texts(llm_bodies: dict[str, object], metrics) -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def handbook_model(hidden_data: Path):
+    """What the mock's models answer (grader/handbook_model.py, as the oracle uses it; both editions, as it
+    knows them). The seed is not needed: where the model makes a value up, any wrong pick is allowed."""
+    spec = importlib.util.spec_from_file_location("rag_repair_handbook_model", Path(__file__).with_name("handbook_model.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    keys, facts = [], []
+    for edition in ("public", "holdout"):
+        keys += rf.read_jsonl(hidden_data / f"{edition}_key.jsonl")
+        facts += rf.read_jsonl(hidden_data / f"{edition}_facts.jsonl")
+    return module.HandbookModel(keys, facts)
+
+
+@pytest.fixture(scope="session")
+def model_scores(keys, answers, llm_bodies, handbook_model, metrics) -> dict:
+    """Answered questions whose answer states what the model replied (metrics.answers_from_model)."""
+    return metrics.answers_from_model(keys, answers, list(llm_bodies.values()), handbook_model)
+
+
+@pytest.fixture(scope="session")
 def answer_scores(keys, facts, answers, metrics) -> dict:
     """Accuracy, citation precision, abstention, alike-answered pairs (metrics.answer_scores)."""
     return metrics.answer_scores(keys, facts, answers)

@@ -17,6 +17,8 @@ ABSTAIN = re.compile(
     r"|\bno (information|answer|mention)\b|\bunable to (find|answer)\b|\bunknown\b|\bnot sure\b",
     re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+MAX_PROMPTS_PER_QUESTION = 4  # distinct prompts of one question whose reply is recomputed
+MIN_WORDED = 4  # an answer of this many words without a value is matched against every reply (a cached one)
 
 
 def normal(text: str) -> str:
@@ -103,3 +105,87 @@ def prompt_scores(keys: list[dict], sentences: set[str], chat_texts: list[str]) 
             recalled += any(normal(k["gold_sentence"]) in t for t in prompts)
     return {"sent": sent / len(keys) if keys else 0.0, "with_context": with_context / sent if sent else 0.0,
             "recall": recalled / len(answerable) if answerable else 0.0}
+
+
+def _values_in(answer: str, values: list[str]) -> list[list[str]]:
+    tokens = words(answer)
+    return [v for v in (words(value) for value in values) if _has(tokens, v)]
+
+
+# Words a reply may carry besides its answer: the JSON it was asked for, the page labels it cites
+# (HB-0042), and what the mock's malformed_json fault wraps around it ("Sure! Here is the JSON ...").
+REPLY_FRAME = frozenset(words('{"answer": "", "citations": ["HB"]} Sources: Sure! Here is the JSON you asked for: '
+                              '```json ``` "note": "end of answer"'))
+_LABEL_NUMBER = re.compile(r"\d{4}")
+
+
+def _said(answer: list[str], reply: list[str]) -> bool:
+    """Every word of `answer` is in `reply` (or its frame); the last may be cut short (a truncated reply)."""
+    allowed = set(reply) | REPLY_FRAME
+    return bool(answer) and all(
+        t in allowed or _LABEL_NUMBER.fullmatch(t) or (i == len(answer) - 1 and any(a.startswith(t) for a in allowed))
+        for i, t in enumerate(answer))
+
+
+def answers_from_model(keys: list[dict], answers: dict[str, dict], bodies: list[object], model) -> dict:
+    """How many answered (not abstained, not empty) questions state what the model replied.
+
+    The mock logs requests, not replies; `model` (grader/handbook_model.HandbookModel) recomputes
+    the reply to each logged chat request. An answer is the model's when the values of its fact
+    it states (every value of that attribute, in any edition the model knows, found in it) all
+    appear in the reply to a request asking that question; or, for an answer kept from another
+    question (a cache), in any reply of the run. Where the model makes a value up (the seed is
+    not known) every wrong value it may pick is allowed, the right one never: the model is right
+    only with the gold passage in the prompt. An answer stating no value of its fact (the
+    model always states one, or says it does not know) must be worded from a reply to its
+    question (a reply the mock broke, malformed JSON, is still the model's), or, at MIN_WORDED
+    words or more, from any reply known for sure. Answers to questions none of whose requests could be read
+    (the mock cut bodies over its cap) are not held against the run, one per cut body.
+    """
+    values = {attribute: [f["value"] for f in facts] for attribute, facts in model.facts.items()}
+    replies: dict[str, list[list[str]]] = {}
+    every_reply: list[list[str]] = []
+    sure_replies: list[list[str]] = []
+    seen: dict[str, set[str]] = {}
+    cut = 0
+    for body in bodies:
+        cut += isinstance(body, str)  # a body the mock cut at its cap: its question and reply are unknown
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list):
+            continue  # an embedding request, or a cut body: no reply to recompute
+        question = model.question_of(messages)
+        if question is None:
+            continue
+        prompt = model.prompt_of(messages)
+        asked = seen.setdefault(normal(question["question"]), set())
+        # Retries repeat a prompt; a pipeline re-asks a few times at most: the rest is not judged (bounded work).
+        if prompt not in asked and len(asked) < MAX_PROMPTS_PER_QUESTION:
+            asked.add(prompt)
+            possible = [words(r) for r in model.possible_answers(question, prompt)]
+            replies.setdefault(normal(question["question"]), []).extend(possible)
+            every_reply.extend(possible)
+            if len(possible) == 1:  # a reply known for sure (not one of the values the model may make up)
+                sure_replies.append(possible[0])
+    answered, from_model, bad, unknown = 0, 0, [], 0
+    for k in keys:
+        answer = str(answers.get(k["question_id"], {}).get("answer", ""))
+        if not answer.strip() or is_abstention(answer):
+            continue
+        answered += 1
+        own = replies.get(normal(k["question"]), [])
+        stated = _values_in(answer, values.get(k["attribute"], []))
+        if stated:
+            # The model is right only with the gold passage shown: a right value must be in a reply known
+            # for sure, never credited to one the model may have made up for another question.
+            right = k["answerable"] and words(k["answer"]) in stated
+            ok = any(all(_has(r, v) for v in stated) for r in own + (sure_replies if right else every_reply))
+        else:  # a reply worded without a value: a cut or wrapped JSON reply, the whole sentence kept
+            long = len(words(answer)) >= MIN_WORDED
+            ok = any(_said(words(answer), r) for r in (own + sure_replies if long else own))
+        from_model += ok
+        if not ok and not own and unknown < cut:
+            unknown += 1  # its request may be one of the cut bodies: not held against it
+        elif not ok:
+            bad.append(k["question_id"])
+    share = (from_model + unknown) / answered if answered else 0.0
+    return {"answered": answered, "from_model": from_model, "unknown": unknown, "share": share, "not_from_model": bad}

@@ -6,6 +6,9 @@ included suite `llm_resilience`.
 Scoring (DESIGN §13):
 - gates: an answer for every hidden question; most questions reached the
   model (answers not produced by the LLM pipeline are not what was asked);
+  the answers state what the model replied (its replies are recomputed from the
+  logged prompts with grader/handbook_model.py, the oracle's own logic): a
+  pipeline that calls the model for show and answers by itself fails;
   unanswerable questions mostly get "I don't know" (a support assistant that
   invents policy is worse than none);
 - accuracy, citation precision and retrieval recall are scored on curves from
@@ -30,6 +33,7 @@ from worksample_grader.prompts import words
 from worksample_grader.scoring import curve, falling
 
 SENT_GATE = 0.5  # share of hidden questions that must reach a chat prompt
+FROM_MODEL_GATE = 0.9  # share of answered questions whose answer states what the model replied
 COVERAGE = 0.9  # share that must reach it before cost per question means anything
 CONTEXT_MIN = 0.9  # share of sent questions whose prompt carries handbook text
 ABSTAIN_GATE, ABSTAIN_FULL = 0.5, 0.9  # share of unanswerable questions answered "I don't know"
@@ -89,6 +93,20 @@ def test_questions_sent_to_model(prompt_scores, keys, llm_truncated_bodies, chec
     assert share >= SENT_GATE, (f"{sent} of {len(keys)} questions reached the chat model "
                                 f"(need {SENT_GATE:.0%}): the answers were not produced by asking it")
     check.note(f"{sent} of {len(keys)} questions seen in chat prompts" + (f" (+{maybe} in cut bodies)" if maybe else ""))
+
+
+@pytest.mark.gate
+@pytest.mark.points(0)
+def test_answers_from_model(model_scores, check):
+    """The answers are the model's: what an answer states is what the model replied to that question (a gate)"""
+    answered, share = model_scores["answered"], model_scores["share"]
+    require(answered, "no question was answered (every answer is empty or \"I don't know\")")
+    unknown = f" (+{model_scores['unknown']} whose request the mock cut)" if model_scores["unknown"] else ""
+    message = (f"{model_scores['from_model']} of {answered} answers state what the model replied{unknown} "
+               f"({share:.0%}, need {FROM_MODEL_GATE:.0%})")
+    assert share >= FROM_MODEL_GATE, (f"{message}: the rest were not in any reply (e.g. "
+                                      f"{', '.join(model_scores['not_from_model'][:3])}): answers made without the model")
+    check.note(message)
 
 
 @pytest.mark.points(40)

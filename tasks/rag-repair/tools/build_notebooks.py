@@ -68,9 +68,10 @@ VARIANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("    return [page_ids[i] for i in np.argsort(-scores)[:TOP_K]]", "    return list(page_ids)"),
     ]),
     "no_llm": ("no_llm.py", []),
+    "local_extractor": ("local_extractor.py", []),
 }
 TARGETS = {"starter": "starter", "solution": "solution", **{name: f"baselines/{name}" for name in
-           ("unfixed", "half_fixed", "never_abstains", "stuff_everything", "no_llm")}}
+           ("unfixed", "half_fixed", "never_abstains", "stuff_everything", "no_llm", "local_extractor")}}
 
 
 def source_of(name: str) -> str:

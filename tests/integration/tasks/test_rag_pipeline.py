@@ -1,7 +1,7 @@
 """rag-repair through the real grading pipeline: notebook pod on the hidden edition, grading mock with the
 task's oracle, hidden suite and llm_resilience in the grader container.
 
-The full calibration (reference + five baselines) is `worksample task test
+The full calibration (reference + six baselines) is `worksample task test
 tasks/rag-repair`; here one test grades the reference and the half-fixed
 baseline: the same starter with three of six defects repaired must not pass,
 and must fail on what it left (the prefix cache, no "I don't know").

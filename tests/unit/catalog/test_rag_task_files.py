@@ -164,3 +164,6 @@ def test_baselines_differ_from_their_base_only_where_they_say():
     assert "[:CACHE_KEY_CHARS]" in half and "e[:INDEX_DIMS]" in half and "CHUNK_CHARS + CHUNK_OVERLAP" in half
     assert "max_retries=6" in half and "[:TOP_K]" in half
     assert "client" not in build.source_of("no_llm")
+    # The call-for-show fake: one chat call per question whose reply it never reads.
+    fake = build.source_of("local_extractor")
+    assert fake.count("client.chat.completions.create(") == 1 and "response" not in fake and ".choices" not in fake
