@@ -3,11 +3,14 @@
 A pod's host dir holds only what the platform made for it. The ipc dir sits in
 it, so the pod dir must stay short: ZMQ ipc sockets are unix sockets, whose
 path is limited to 107 bytes. When the data dir is deep, pods go under
-`/tmp/wspods` instead.
+`/tmp/wspods/<key>` instead, where the key is a hash of the data dir: each
+platform on the machine has its own short root, so its reaper can sweep it
+without touching another platform's pods.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -40,16 +43,25 @@ DEFAULT_PROFILE = {
 }
 
 
+def short_root() -> Path:
+    """This platform's own directory under SHORT_ROOT, keyed by its data dir."""
+    key = hashlib.sha256(str(get_settings().resolved_data_dir).encode()).hexdigest()[:8]
+    return SHORT_ROOT / key
+
+
 def pod_roots() -> list[Path]:
-    """Every directory under which pod dirs may live (the reaper only deletes inside these)."""
-    return [get_settings().resolved_data_dir / "pods", SHORT_ROOT]
+    """Every directory under which pod dirs may live (the reaper only deletes inside these).
+
+    SHORT_ROOT itself stays one: pods made before short roots were per platform live there.
+    """
+    return [get_settings().resolved_data_dir / "pods", short_root(), SHORT_ROOT]
 
 
 def make_pod_dir(pod_id: str) -> Path:
     """Create the pod's host dir, under the data dir when its ipc paths stay short enough."""
     preferred = get_settings().resolved_data_dir / "pods" / pod_id
     longest_socket = preferred / "ipc" / "kernel-5"
-    root = preferred if len(str(longest_socket)) <= SOCKET_PATH_MAX else SHORT_ROOT / pod_id
+    root = preferred if len(str(longest_socket)) <= SOCKET_PATH_MAX else short_root() / pod_id
     root.mkdir(parents=True, mode=0o711)
     return root
 

@@ -60,16 +60,16 @@ def reap(now: float | None = None, backend: PodBackend | None = None) -> list[Re
 
 
 def sweep_pod_dirs(live: set[str], now: float) -> list[Reaped]:
-    """Remove pod dirs under our data dir that no container refers to (a create that died half-way).
+    """Remove pod dirs of this platform that no container refers to (a create that died half-way).
 
-    Only the data dir's own `pods/` is swept: the short root in /tmp is shared
-    with other platforms, whose pods we do not list.
+    Only this platform's roots are swept (the data dir's `pods/` and its own
+    short root): other platforms on the machine own the rest of /tmp/wspods.
     """
-    root = get_settings().resolved_data_dir / "pods"
     swept = []
-    for path in root.iterdir() if root.is_dir() else ():
-        if path.name in live or now - path.stat().st_mtime < CREATE_GRACE_S:
-            continue
-        layout.remove_pod_dir(path)
-        swept.append(Reaped(path.name, "no containers"))
+    for root in (get_settings().resolved_data_dir / "pods", layout.short_root()):
+        for path in root.iterdir() if root.is_dir() else ():
+            if path.name in live or now - path.stat().st_mtime < CREATE_GRACE_S:
+                continue
+            layout.remove_pod_dir(path)
+            swept.append(Reaped(path.name, "no containers"))
     return swept

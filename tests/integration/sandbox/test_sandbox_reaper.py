@@ -76,9 +76,23 @@ def test_find_pod_rebuilds_the_handle_after_a_restart(pods):
 
 
 def test_reaper_sweeps_pod_dirs_without_containers(data_dir, pods):
+    from worksample.sandbox import layout
+
     live = pods(command=IDLE)
     stale = data_dir / "pods" / "pdeadbeef00"
     (stale / "mock" / "log").mkdir(parents=True)
-    reaped = sandbox.reap(now=time.time() + 300)  # past the create grace, before the live pod's deadline
-    assert [(r.pod_id, r.reason) for r in reaped] == [("pdeadbeef00", "no containers")]
-    assert not stale.exists() and live.dir.exists()
+    # Pods of a deep data dir live in this platform's own short root: swept too.
+    stale_short = layout.short_root() / "pdeadbeef01"
+    (stale_short / "mock").mkdir(parents=True)
+    # Another platform's short root on the same machine is not ours to sweep.
+    others = layout.SHORT_ROOT / "0therp1a" / "pdeadbeef02"
+    others.mkdir(parents=True)
+    try:
+        reaped = sandbox.reap(now=time.time() + 300)  # past the create grace, before the live pod's deadline
+        assert sorted((r.pod_id, r.reason) for r in reaped) == [("pdeadbeef00", "no containers"),
+                                                                ("pdeadbeef01", "no containers")]
+        assert not stale.exists() and not stale_short.exists() and live.dir.exists()
+        assert others.is_dir()
+    finally:
+        others.rmdir()
+        others.parent.rmdir()
