@@ -299,6 +299,9 @@ def test_mock_stopped_by_the_candidates_own_traffic_is_graded_not_retried(submit
     mounts = json.loads(subprocess.run(["docker", "inspect", "-f", "{{json .Mounts}}", mocks[0]],
                                        capture_output=True, text=True).stdout)
     log_dir = Path(next(m["Source"] for m in mounts if m["Destination"] == "/mock/log"))
+    deadline = time.monotonic() + 60  # the mock writes mock.json once it has loaded (slow under load)
+    while not (log_dir / "mock.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
     state = json.loads((log_dir / "mock.json").read_text())
     state["stopped"] = {"reason": "memory", "exit_status": 3}  # what the mock's memory guard records
     (log_dir / "mock.json").write_text(json.dumps(state))

@@ -153,7 +153,7 @@ def test_gigabyte_stdout_flood_is_capped(cli, docker_client, data_dir):
     def log_size() -> int:
         """Size of the engine's log file of our flooding workload (0 before it exists or once gone)."""
         for summary in docker_client.api.containers(filters={"label": "worksample.role=workload"}):
-            if summary["Labels"].get("worksample.pod_dir", "").startswith(str(data_dir)):
+            if summary["Labels"].get("worksample.data_dir") == str(data_dir):  # the pod dir may be in /tmp/wspods
                 try:
                     return os.path.getsize(docker_client.api.inspect_container(summary["Id"])["LogPath"])
                 except (docker.errors.NotFound, OSError):
