@@ -59,8 +59,17 @@ class PoolBench(Bench):
             status.raise_for_status()
             t_lab = time.perf_counter() - t0
             kernel = client.post(f"/w/{attempt_id}/api/kernels", json={"name": "python3"}).json()["id"]
-        opened = {"attempt_id": attempt_id, "cookie": cookie, "kernel": kernel, "lab_s": t_lab, "token": token}
-        self.request(opened, "kernel_info_request", {}, "kernel_info_reply")
+        opened = {"attempt_id": attempt_id, "cookie": cookie, "kernel": kernel, "lab_s": t_lab, "token": token,
+                  "ws_retries": 0}
+        for attempt in range(3):  # as JupyterLab does, reconnect when a slow kernel start times the handshake out
+            try:
+                self.request(opened, "kernel_info_request", {}, "kernel_info_reply")
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+                opened["ws_retries"] += 1
+                time.sleep(0.5)
         opened["ready_s"] = time.perf_counter() - t0
         return opened
 
@@ -94,13 +103,18 @@ def run_mode(pool: int, starts: int, concurrent: int) -> dict:
             if pool and not bench.wait_pool():
                 raise SystemExit("the warm pool did not fill within 300 s; see " + str(root / "serve.log"))
             reserved = set(bench.pool_ready())
-            opened = bench.timed_start(token)
+            try:
+                opened = bench.timed_start(token)
+            except Exception as exc:  # counted and shown, the run goes on
+                result.setdefault("failed", []).append(f"{type(exc).__name__}: {exc}"[:200])
+                continue
             result["cold"] += opened["attempt_id"] not in reserved if pool else 1
-            if token is tokens[-1]:
+            if "attempt_mem" not in result and len(runs) >= starts // 2:
                 time.sleep(5)  # settle to idle
                 result["attempt_mem"] = pod_memory_mib(opened["attempt_id"])
             bench.revoke(token)
             runs.append(opened)
+        result["ws_retries"] = sum(r["ws_retries"] for r in runs)
         result["lab"] = [r["lab_s"] for r in runs]
         result["ready"] = [r["ready_s"] for r in runs]
         if pool and bench.wait_pool():
@@ -143,7 +157,10 @@ def at_once(bench: PoolBench, n: int) -> dict:
 def show(result: dict) -> None:
     lab, ready = result["lab"], result["ready"]
     print(f"pool {'on (WORKSAMPLE_WARM_POOL=1)' if result['pool'] else 'off (WORKSAMPLE_WARM_POOL=0)'}: "
-          f"{len(lab)} sequential Starts, {result['cold']} cold")
+          f"{len(lab)} sequential Starts timed, {result['cold']} cold, {len(result.get('failed', []))} failed, "
+          f"{result['ws_retries']} kernel websocket reconnects")
+    for err in result.get("failed", [])[:3]:
+        print(f"    failed: {err}")
     print(f"  Start → JupyterLab answering   p50 {pct(lab, .5):.2f} s  p95 {pct(lab, .95):.2f} s  "
           f"(min {min(lab):.2f}, max {max(lab):.2f})")
     print(f"  Start → kernel idle            p50 {pct(ready, .5):.2f} s  p95 {pct(ready, .95):.2f} s  "
@@ -166,8 +183,11 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=20, help="sequential Starts timed per mode (≥ 20 for p95)")
     parser.add_argument("--concurrent", type=int, default=0, help="also start this many at once (pool on)")
     args = parser.parse_args()
-    for result in (run_mode(0, args.starts, 0), run_mode(1, args.starts, args.concurrent)):
-        show(result)
+    print(f"load average at start: {open('/proc/loadavg').read().split()[:3]}", flush=True)
+    show(run_mode(0, args.starts, 0))
+    sys.stdout.flush()
+    show(run_mode(1, args.starts, args.concurrent))
+    print(f"load average at end: {open('/proc/loadavg').read().split()[:3]}")
 
 
 if __name__ == "__main__":
