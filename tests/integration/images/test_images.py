@@ -65,10 +65,14 @@ def tiny_root(tmp_path: Path) -> Layout:
 
 @pytest.fixture
 def tiny_built(tiny_root: Layout, docker_client):
-    """`tiny_root`, with every tinytest image it made removed at the end."""
+    """`tiny_root`, with no tinytest image before (another run's would make the first build a no-op) nor after."""
+    def remove_tiny() -> None:
+        for image in docker_client.images.list(name="worksample/tinytest"):
+            docker_client.images.remove(image.id, force=True)
+
+    remove_tiny()
     yield tiny_root
-    for image in docker_client.images.list(name="worksample/tinytest"):
-        docker_client.images.remove(image.id, force=True)
+    remove_tiny()
 
 
 def remove(container) -> None:
