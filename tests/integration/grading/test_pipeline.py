@@ -240,14 +240,22 @@ def test_docker_down_for_good_ends_in_a_clear_error(submit, workers, worker_env)
     assert "gave up after 3 tries" in report.body["error"] and "Docker" in report.body["error"]
 
 
+def _running(data_dir: Path, role: str) -> list[str]:
+    return subprocess.run(["docker", "ps", "-q", "--filter", f"label=worksample.data_dir={data_dir}",
+                           "--filter", f"label=worksample.role={role}"], capture_output=True, text=True).stdout.split()
+
+
 def _running_mocks(data_dir: Path) -> list[str]:
-    """The mock containers of this test's platform, once a grading pod has started (and 2 s more)."""
-    deadline = time.monotonic() + 60
+    """The mock containers of this test's platform, once a grading pod has started (and 2 s more).
+
+    Started means its workload runs too: a mock lost before that is a pod that failed to
+    start (PodStartError), which is retried as well but is not what these tests are about.
+    """
+    deadline = time.monotonic() + 90
     mocks: list[str] = []
-    while not mocks and time.monotonic() < deadline:
+    while not (mocks and _running(data_dir, "workload")) and time.monotonic() < deadline:
         time.sleep(0.5)
-        mocks = subprocess.run(["docker", "ps", "-q", "--filter", f"label=worksample.data_dir={data_dir}",
-                                "--filter", "label=worksample.role=mock"], capture_output=True, text=True).stdout.split()
+        mocks = _running(data_dir, "mock")
     time.sleep(2)
     return mocks
 
