@@ -14,9 +14,9 @@ the first engine and nothing may be lost.
 
 Everything it makes lives under var/bench/multihost-<pid>/ and a short /tmp
 dir for sockets; both engines' pods carry worksample.bench=1 and are removed.
-Caution: after one run here the first engine's `docker0` bridge was gone (the
-second engine runs with `--bridge none`); tests that look at docker0 then fail
-until dockerd is restarted. Run it on a machine where that is acceptable.
+The second engine is the fault suite's `PrivateEngine` (tests/chaos): a bridge
+of its own and no iptables, never `--bridge none`, which deletes the first
+engine's `docker0` at start-up.
 """
 
 from __future__ import annotations
@@ -28,54 +28,26 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the throwaway PostgreSQL of the test suite
 sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tests" / "chaos"))  # the fault suite's private second engine
 
-from grading_throughput import _pct as pct, _start_redis as start_redis, _submit as submit  # noqa: E402
-
-
-def start_engine2(sock_root: Path, data_root: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """A second dockerd beside the first: own socket, data root, exec root; no bridge, no iptables."""
-    host = f"unix://{sock_root}/docker.sock"
-    proc = subprocess.Popen(
-        ["dockerd", "--host", host, "--data-root", str(data_root), "--exec-root", str(sock_root / "exec"),
-         "--pidfile", str(sock_root / "docker.pid"), "--bridge", "none", "--iptables=false", "--ip6tables=false"],
-        stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(120):
-        if subprocess.run(["docker", "-H", host, "version"], capture_output=True).returncode == 0:
-            return proc, host
-        if proc.poll() is not None:
-            raise SystemExit(f"second dockerd exited ({proc.returncode}); see {log}")
-        time.sleep(0.5)
-    raise SystemExit(f"second dockerd did not answer in 60 s; see {log}")
+from private_engine import PrivateEngine  # noqa: E402
+from grading_throughput import _pct as pct, _submit as submit  # noqa: E402
+from scratch_redis import start_redis  # noqa: E402
 
 
-def load_images(host: str) -> float:
-    """Copy the sandbox images the task needs from the default engine into `host`; return seconds."""
+def load_images(engine: PrivateEngine) -> float:
+    """Copy the sandbox images the task needs from the default engine into `engine`; return seconds."""
     from worksample.images import require
 
-    refs = [require(name) for name in ("notebook", "grader", "mockllm")]
     started = time.monotonic()
-    save = subprocess.Popen(["docker", "save", *refs], stdout=subprocess.PIPE)
-    load = subprocess.run(["docker", "-H", host, "load", "-q"], stdin=save.stdout, capture_output=True, text=True)
-    save.wait()
-    if save.returncode or load.returncode:
-        raise SystemExit(f"image copy failed: {load.stderr.strip()}")
+    engine.load_images([require(name) for name in ("notebook", "grader", "mockllm")])
     return time.monotonic() - started
-
-
-def unmount_below(*roots: Path) -> None:
-    """Lazily unmount every mount point under `roots`, deepest first (what a killed dockerd left)."""
-    with open("/proc/self/mountinfo") as fh:
-        points = [line.split()[4] for line in fh]
-    prefixes = tuple(str(r) + "/" for r in roots)
-    for point in sorted((p for p in points if p.startswith(prefixes)), key=len, reverse=True):
-        subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 def worker_env(base: dict[str, str], docker_host: str | None) -> dict[str, str]:
@@ -128,16 +100,17 @@ def main() -> None:
     root = REPO / "var" / "bench" / f"multihost-{os.getpid()}"
     data_dir = root / "data"
     data_dir.mkdir(parents=True)
-    sock_root = Path(tempfile.mkdtemp(prefix="ws-e2-"))  # unix socket paths must stay short
     pg = start_postgres()
     redis, redis_url = start_redis(root)
-    engine2, host2 = start_engine2(sock_root, root / "engine2", root / "dockerd2.log")
+    engine2 = PrivateEngine(root / "dockerd2.log")
+    engine2.start()
+    host2 = engine2.host
     base = {**os.environ, "WORKSAMPLE_DATA_DIR": str(data_dir), "REDIS_URL": redis_url,
             "DATABASE_URL": pg.create_database()}
     os.environ.update(base)
     procs: list[subprocess.Popen] = []
     try:
-        print(f"images copied into engine 2 in {load_images(host2):.1f} s")
+        print(f"images copied into engine 2 in {load_images(engine2):.1f} s")
         from worksample.db import migrate
         from worksample.grading import pipeline
         from worksample.grading.local import task_folder
@@ -163,7 +136,7 @@ def main() -> None:
             counts = reports_per_submission(ids)
             done = sum(1 for n in counts.values() if n)
             if args.kill_engine2_after and killed_at is None and done >= args.kill_engine2_after:
-                os.killpg(engine2.pid, signal.SIGKILL)  # dockerd and its managed containerd
+                os.killpg(engine2.proc.pid, signal.SIGKILL)  # dockerd and its managed containerd
                 killed_at = time.time() - started
                 print(f"engine 2 killed after {done} reports ({killed_at:.1f} s)")
             if done == len(ids):
@@ -192,12 +165,8 @@ def main() -> None:
                                          f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
             if left:
                 subprocess.run(cmd + ["rm", "-f", *left], capture_output=True)
-        if engine2.poll() is None:
-            os.killpg(engine2.pid, signal.SIGTERM)
-            engine2.wait(timeout=60)
+        engine2.remove()  # its containers, the engine, what a killed engine left mounted, its bridge
         pg.stop()
-        unmount_below(root / "engine2", sock_root)  # a killed engine leaves overlay and netns mounts
-        subprocess.run(["rm", "-rf", str(root / "engine2"), str(sock_root)], check=False)
 
     lost = [sid for sid, n in counts.items() if n == 0]
     doubled = [sid for sid, n in counts.items() if n > 1]
