@@ -182,10 +182,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=20, help="sequential Starts timed per mode (≥ 20 for p95)")
     parser.add_argument("--concurrent", type=int, default=0, help="also start this many at once (pool on)")
+    parser.add_argument("--pool-only", action="store_true", help="skip the pool-off mode (e.g. for --concurrent)")
     args = parser.parse_args()
     print(f"load average at start: {open('/proc/loadavg').read().split()[:3]}", flush=True)
-    show(run_mode(0, args.starts, 0))
-    sys.stdout.flush()
+    if not args.pool_only:
+        show(run_mode(0, args.starts, 0))
+        sys.stdout.flush()
     show(run_mode(1, args.starts, args.concurrent))
     print(f"load average at end: {open('/proc/loadavg').read().split()[:3]}")
 
