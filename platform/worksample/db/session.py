@@ -6,12 +6,13 @@ workers can share one file; Postgres is used as given by DATABASE_URL.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from worksample.config import get_settings
@@ -62,12 +63,52 @@ def _alembic_config(url: str):
     return cfg
 
 
+# Key of the PostgreSQL advisory lock held while migrating (any fixed 64-bit number of ours).
+_PG_MIGRATE_LOCK = 0x7773_6D69_6772  # "wsmigr"
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """Hold an exclusive lock on `url`'s database while migrating it.
+
+    Commands that start together (the API and workers under `up`, CI's task
+    tests side by side) each migrate first; without a lock two of them can
+    both find a table missing and both create it. SQLite: an flock on a file
+    beside the database. PostgreSQL: a session advisory lock, held on a
+    connection of its own while Alembic migrates on another.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            yield
+            return
+        lock_path = Path(parsed.database + ".migrate.lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return
+    if parsed.get_backend_name() == "postgresql":
+        with get_engine(url).connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATE_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATE_LOCK})
+        return
+    yield
+
+
 def migrate(url: str | None = None) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent; concurrent callers take turns)."""
     from alembic import command
 
     url = url or get_settings().resolved_database_url
-    command.upgrade(_alembic_config(url), "head")
+    with _migration_lock(url):
+        command.upgrade(_alembic_config(url), "head")
 
 
 def database_status(url: str | None = None) -> str:

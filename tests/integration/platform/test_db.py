@@ -38,3 +38,23 @@ def test_token_roundtrip(data_dir):
     token = create_token(Role.reviewer, "rita")
     assert user_for_token(token).role is Role.reviewer
     assert user_for_token(token + "x") is None
+
+
+def test_commands_migrating_a_fresh_database_at_once_all_succeed(database_url):
+    """Several commands started together (CI's side-by-side `task test`s) each migrate first.
+
+    Without a lock two of them both saw no table and both created it: "table
+    account_setup_links already exists".
+    """
+    import subprocess
+    import sys
+    import time
+
+    start_at = time.time() + 3  # every process has imported by then, and they race from the same instant
+    code = ("import sys, time\nfrom worksample.db import migrate\n"
+            f"time.sleep(max(0.0, {start_at} - time.time()))\nmigrate(sys.argv[1])\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, database_url], stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, "\n".join(e for e in errors if e)[-3000:]
+    assert database_status(database_url) == "ok"
