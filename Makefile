@@ -2,9 +2,13 @@
 .PHONY: up test setup
 
 # The tests that run a second time on a real PostgreSQL (tests/pg_server.py): the database
-# layer (migrations up and down) and reviews. Attempts and the grading pipeline are to join
-# once they have been seen green on it (issue 17).
-POSTGRES_TESTS = tests/integration/platform/test_db.py $(wildcard tests/integration/review)
+# layer (migrations up and down, concurrent migrations), reviews, the attempt tests that do not
+# exercise Docker faults, and one grading through a real worker. The rest of the attempt and
+# pipeline tests are about Docker, Redis and time, not the database (issue 17).
+POSTGRES_TESTS = tests/integration/platform/test_db.py $(wildcard tests/integration/review) \
+	tests/integration/attempts/test_attempt_flow.py tests/integration/attempts/test_attempt_host.py \
+	tests/integration/attempts/test_deadline_job.py tests/integration/attempts/test_clock.py \
+	tests/integration/grading/test_pipeline.py::test_a_queued_submission_is_graded_once_by_a_worker
 
 setup:
 	@scripts/setup.sh
