@@ -41,6 +41,11 @@ def test_failed_job_is_listed_and_retried(platform_env, workers):
         assert client.get("/admin/operations", headers=reviewer).status_code == 403
         assert 'worksample_queue_jobs{queue="default",state="failed"} 1.0' in client.get("/metrics").text
         workers.kill(worker)  # the retried job must wait in the queue to be seen there
+        # Redis serves a blocking pop of a client it has not yet seen close: a job pushed in that
+        # instant goes to the dead worker and leaves the queue. Wait until Redis knows it is gone.
+        blocking = ("blpop", "brpop", "blmove", "bzpop")
+        wait_for(lambda: not [c for c in connection().client_list() if c.get("cmd", "").startswith(blocking)],
+                 30, what="Redis to drop the killed worker's blocking pop")
         retry = client.post(f"/admin/operations/jobs/{job.id}/retry", headers=admin, follow_redirects=False)
         assert retry.status_code == 303 and retry.headers["location"].endswith("done=retried")
     assert job.id in queue.job_ids and not [f for f in ops.failed_jobs() if f.id == job.id]
