@@ -11,22 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from db_rows import invitation_for_new_task
+
 pytestmark = [pytest.mark.timeout(60)]
-
-
-def invitation_row() -> str:
-    """A task and an invitation row (no task folder: nothing here starts a pod); the invitation id."""
-    from worksample.db import Invitation, Task, migrate, session_scope
-
-    migrate()
-    with session_scope() as db:
-        task = Task(slug="t-host", title="T", version="v", path="/nonexistent", spec={"time_limit": "30m"})
-        db.add(task)
-        db.flush()
-        inv = Invitation(token_hash="h" * 64, task_id=task.id, candidate_name="C", candidate_email="c@d.e")
-        db.add(inv)
-        db.flush()
-        return inv.id
 
 
 def test_an_attempt_of_another_host_is_neither_proxied_nor_submitted_here(data_dir, monkeypatch):
@@ -39,7 +26,7 @@ def test_an_attempt_of_another_host_is_neither_proxied_nor_submitted_here(data_d
 
     monkeypatch.setenv("WORKSAMPLE_HOST_NAME", "api-host-a")
     get_settings.cache_clear()
-    attempt_id, _ = start_clock(invitation_row(), time_limit_s=30 * 60)
+    attempt_id, _ = start_clock(invitation_for_new_task("t-host"), time_limit_s=30 * 60)
     with session_scope() as db:
         row = db.get(Attempt, attempt_id)
         assert row.host == "api-host-a"  # recorded at Start

@@ -13,22 +13,9 @@ import pytest
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
+from db_rows import invitation_for_new_task
+
 pytestmark = [pytest.mark.redis]
-
-
-def invitation_row() -> str:
-    """A task and an invitation row (no task folder: nothing here grades); the invitation id."""
-    from worksample.db import Invitation, Task, migrate, session_scope
-
-    migrate()
-    with session_scope() as db:
-        task = Task(slug="t-job", title="T", version="v", path="/nonexistent", spec={"time_limit": "30m"})
-        db.add(task)
-        db.flush()
-        inv = Invitation(token_hash="h" * 64, task_id=task.id, candidate_name="C", candidate_email="c@d.e")
-        db.add(inv)
-        db.flush()
-        return inv.id
 
 
 def test_deadline_is_scheduled_and_a_job_that_is_not_due_does_nothing(data_dir, redis_url):
@@ -36,7 +23,7 @@ def test_deadline_is_scheduled_and_a_job_that_is_not_due_does_nothing(data_dir, 
     from worksample.jobs import DEFAULT_QUEUE, connection
     from worksample.workspace.deadlines import expire_attempt, schedule_expiry, start_clock
 
-    attempt_id, created = start_clock(invitation_row(), time_limit_s=30 * 60)
+    attempt_id, created = start_clock(invitation_for_new_task("t-job"), time_limit_s=30 * 60)
     assert created
     with session_scope() as db:
         deadline = db.get(Attempt, attempt_id).deadline
@@ -61,7 +48,7 @@ def test_the_deadline_job_fires_in_a_real_worker_with_no_api_running(data_dir, r
     from worksample.db import Attempt, Submission, session_scope
     from worksample.workspace.deadlines import start_clock
 
-    attempt_id, _ = start_clock(invitation_row(), time_limit_s=4)  # schedules the RQ job at the deadline
+    attempt_id, _ = start_clock(invitation_for_new_task("t-job"), time_limit_s=4)  # schedules the RQ job at the deadline
     env = {**os.environ, "WORKSAMPLE_DATA_DIR": str(data_dir), "REDIS_URL": redis_url}
     with open(data_dir / "worker.log", "w") as log:
         # No API (no sweep), no reconciler (--reap-every 0): only the scheduled job can hand the work in.
