@@ -42,11 +42,11 @@ def add_attempt(db, invitation, status=None):
     return att
 
 
-def add_submission(db, task, name: str = "C", status=None, artifacts_path: str = "/nonexistent"):
-    """A submitted attempt of a new invitation to `task`, and its submission (`queued` unless told)."""
+def add_submission(db, task, attempt=None, status=None, artifacts_path: str = "/nonexistent"):
+    """A submission of `attempt` (a submitted attempt of a new invitation to `task` if None); `queued` unless told."""
     from worksample.db import Submission
 
-    att = add_attempt(db, add_invitation(db, task, name=name))
+    att = attempt or add_attempt(db, add_invitation(db, task))
     sub = Submission(attempt_id=att.id, task_id=task.id, artifacts_path=artifacts_path,
                      **({"status": status} if status is not None else {}))
     db.add(sub)

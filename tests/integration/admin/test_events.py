@@ -5,34 +5,26 @@ webhook store never fails the review."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+
+from db_rows import add_attempt, add_invitation, add_submission, add_task
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(120)]
 
 
 def _submission():
-    from worksample.db import Attempt, Invitation, Submission, Task, session_scope
-    from worksample.db.models import AttemptStatus, Role, User, utcnow
+    from worksample.db import session_scope
+    from worksample.db.models import Role, User
 
     with session_scope() as db:
-        task = Task(slug="t1", title="T1", version="v", path="/nonexistent",
-                    spec={"rubric": [{"id": "tradeoffs", "title": "Trade-offs", "points": 10}]})
+        task = add_task(db, "t1", spec={"rubric": [{"id": "tradeoffs", "title": "Trade-offs", "points": 10}]})
         admin = User(email="ad@example.com", name="Ad", role=Role.admin)
-        db.add_all([task, admin])
+        db.add(admin)
         db.flush()
-        inv = Invitation(token_hash="x" * 64, task_id=task.id, candidate_name="Ada", candidate_email="a@example.com")
-        db.add(inv)
-        db.flush()
-        att = Attempt(invitation_id=inv.id, status=AttemptStatus.submitted, started_at=utcnow(),
-                      deadline=utcnow() + timedelta(hours=1))
-        db.add(att)
-        db.flush()
-        sub = Submission(attempt_id=att.id, task_id=task.id, artifacts_path="/nonexistent")
-        db.add(sub)
-        db.flush()
+        inv = add_invitation(db, task, name="Ada", email="a@example.com")
+        sub = add_submission(db, task, attempt=add_attempt(db, inv))
         return sub.id, inv.id, admin.id
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
+
+from db_rows import add_submission, add_task
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -21,20 +21,9 @@ def db(data_dir, monkeypatch):
 
 
 def _graded(db_session, task, status, timings, calls):
-    from worksample.db import Attempt, Invitation, Report, Submission
-    from worksample.db.models import AttemptStatus, utcnow
+    from worksample.db import Report
 
-    inv = Invitation(token_hash=str(id(timings)).ljust(64, "0"), task_id=task.id, candidate_name="A",
-                     candidate_email="a@example.com")
-    db_session.add(inv)
-    db_session.flush()
-    att = Attempt(invitation_id=inv.id, status=AttemptStatus.submitted, started_at=utcnow(),
-                  deadline=utcnow() + timedelta(hours=1))
-    db_session.add(att)
-    db_session.flush()
-    sub = Submission(attempt_id=att.id, task_id=task.id, artifacts_path="/x", status=status)
-    db_session.add(sub)
-    db_session.flush()
+    sub = add_submission(db_session, task, status=status, artifacts_path="/x")
     if timings is not None:
         db_session.add(Report(submission_id=sub.id, version=1, score=1, max_score=2, passed=False,
                               body={"timings": timings, "llm": {"status_counts": calls}}))
@@ -42,13 +31,11 @@ def _graded(db_session, task, status, timings, calls):
 
 def test_metrics_text(db):
     from worksample import metrics
-    from worksample.db import Task, session_scope
+    from worksample.db import session_scope
     from worksample.db.models import SubmissionStatus
 
     with session_scope() as s:
-        task = Task(slug="t", title="T", version="v", path="/x", spec={})
-        s.add(task)
-        s.flush()
+        task = add_task(s, "t", path="/x")
         _graded(s, task, SubmissionStatus.graded, {"total_s": 40.0, "queue_wait_s": 0.7, "pod_start_s": 1.5},
                 {"200": 30, "429": 4})
         _graded(s, task, SubmissionStatus.graded, {"total_s": 700.0, "queue_wait_s": 12.0, "pod_start_s": 0.4},
@@ -71,13 +58,11 @@ def test_each_report_is_read_once_and_new_ones_are_added(db, monkeypatch):
     from sqlalchemy import update
 
     from worksample import metrics
-    from worksample.db import Report, Task, session_scope
+    from worksample.db import Report, session_scope
     from worksample.db.models import SubmissionStatus
 
     with session_scope() as s:
-        task = Task(slug="t", title="T", version="v", path="/x", spec={})
-        s.add(task)
-        s.flush()
+        task = add_task(s, "t", path="/x")
         _graded(s, task, SubmissionStatus.graded, {"total_s": 40.0}, {"200": 3})
     assert 'worksample_mock_calls_total{status="200"} 3.0' in metrics.render().decode()
     with session_scope() as s:
