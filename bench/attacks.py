@@ -26,11 +26,9 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -43,6 +41,7 @@ MiB = 1024**2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from attempt_start import RUN, Bench  # noqa: E402  (the serve + attempt helper of the start-up bench)
+from raw_http import put_streaming  # noqa: E402  (tests/integration/attempts, on the path attempt_start sets)
 
 
 def hwm(pid: int | str = "self") -> int:
@@ -123,33 +122,9 @@ def ws_flood(bench, opened: dict) -> str:
 
 
 def put_raw(bench, path: str, cookie: str, headers: str, size: int) -> tuple[str, int]:
-    sock = socket.create_connection(("127.0.0.1", bench.port), timeout=300)
-    sock.sendall(f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ws_attempt={cookie}\r\n{headers}\r\n".encode())
-    sent = [0]
-
-    def send() -> None:
-        piece = b"A" * MiB
-        try:
-            while sent[0] < size:
-                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if "chunked" in headers else piece)
-                sent[0] += len(piece)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=send, daemon=True)
-    thread.start()
-    answer = b""
-    try:
-        while b"\r\n" not in answer:
-            data = sock.recv(4096)
-            if not data:
-                break
-            answer += data
-    except OSError:
-        pass
-    thread.join(timeout=120)
-    sock.close()
-    return answer.split(b"\r\n", 1)[0].decode(errors="replace") or "no answer", sent[0]
+    """A streamed PUT (the proxy tests' helper); its status line and the bytes sent before the answer."""
+    answer, sent = put_streaming(bench.port, path, cookie, headers, size, timeout=300)
+    return answer.split(b"\r\n", 1)[0].decode(errors="replace") or "no answer", sent
 
 
 # --- runner and disk --------------------------------------------------------------------------------

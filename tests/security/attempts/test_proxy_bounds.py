@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -20,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from kernel_ws import new_kernel
+from raw_http import put_streaming
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.slow]
 
@@ -110,43 +109,6 @@ def test_oversized_kernel_messages_close_the_websocket_not_the_api(make_platform
         assert client.get(f"/w/{attempt_id}/api/contents").status_code == 200
 
 
-def _put_raw(platform, path: str, cookie: str, headers: str, body_size: int) -> tuple[bytes, int]:
-    """Send a PUT with `headers`, streaming `body_size` bytes from a thread while reading the answer.
-
-    Returns (the first bytes of the response, bytes of body sent before the server stopped reading).
-    """
-    sock = socket.create_connection(("127.0.0.1", platform.port), timeout=120)
-    sock.sendall(f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ws_attempt={cookie}\r\n{headers}\r\n".encode())
-    sent = [0]
-
-    def send() -> None:
-        piece = b"A" * MiB
-        chunked = "chunked" in headers
-        try:
-            while sent[0] < body_size:
-                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
-                sent[0] += len(piece)
-            if chunked:
-                sock.sendall(b"0\r\n\r\n")
-        except OSError:
-            pass  # the server answered and closed: stop sending
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    answer = b""
-    try:
-        while b"\r\n\r\n" not in answer:
-            data = sock.recv(65536)
-            if not data:
-                break
-            answer += data
-    except OSError:
-        pass
-    sender.join(timeout=60)
-    sock.close()
-    return answer, sent[0]
-
-
 @pytest.mark.timeout(420)
 def test_uploads_are_refused_early_by_length_and_by_running_count(make_platform):
     platform, slug = make_platform()
@@ -154,12 +116,12 @@ def test_uploads_are_refused_early_by_length_and_by_running_count(make_platform)
     path = f"/w/{attempt_id}/api/contents/upload.json"
     # Declared 2 GiB: refused from the headers, after almost nothing was sent.
     start = time.monotonic()
-    answer, sent = _put_raw(platform, path, cookie, "Content-Length: 2147483648\r\n", 2048 * MiB)
+    answer, sent = put_streaming(platform.port, path, cookie, "Content-Length: 2147483648\r\n", 2048 * MiB)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 512 * MiB and time.monotonic() - start < 60
     # No length, chunked: counted as it arrives and refused past the cap, without holding it.
     before = peak_rss(platform)
-    answer, sent = _put_raw(platform, path, cookie, "Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n",
+    answer, sent = put_streaming(platform.port, path, cookie, "Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n",
                             400 * MiB)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     grown = peak_rss(platform) - before
