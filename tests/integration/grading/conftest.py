@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from leftover_pods import remove_leftover_pods
 
 
 @pytest.fixture
@@ -36,8 +37,5 @@ def tokens(db) -> dict[str, str]:
 def no_test_containers_left(data_dir):
     """After the test, no container of this test's platform (data dir) may remain."""
     yield
-    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
-                          f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
-    if out:
-        subprocess.run(["docker", "rm", "-f", *out], capture_output=True)
+    out = remove_leftover_pods(data_dir)
     assert not out, f"grading containers left behind: {out}"

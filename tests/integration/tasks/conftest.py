@@ -14,11 +14,12 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from leftover_pods import remove_leftover_pods
 
 REPO = Path(__file__).resolve().parents[3]
 TASK = REPO / "tasks" / "support-ticket-triage"
@@ -125,8 +126,5 @@ def grade(data_dir: Path, request: pytest.FixtureRequest):
         return grade_path(folder, str(task), labels={"worksample.test": "1"})
 
     yield run
-    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
-                               f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
-    if leftover:
-        subprocess.run(["docker", "rm", "-f", *leftover], capture_output=True)
+    leftover = remove_leftover_pods(data_dir)
     assert not leftover, f"grading pods left behind: {leftover}"

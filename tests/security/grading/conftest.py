@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import pytest
+
+from leftover_pods import remove_leftover_pods
 
 MINITASK = Path(__file__).resolve().parents[2] / "integration" / "grading" / "minitask.py"
 
@@ -39,8 +40,5 @@ def grade(tmp_path: Path, data_dir: Path, minitask, request):
         return grade_path(folder, str(task), labels={"worksample.test": "1"})
 
     yield run
-    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=worksample.test=1", "--filter",
-                               f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
-    if leftover:
-        subprocess.run(["docker", "rm", "-f", *leftover], capture_output=True)
+    leftover = remove_leftover_pods(data_dir)
     assert not leftover, f"grading pods left behind: {leftover}"
