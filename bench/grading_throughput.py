@@ -35,7 +35,7 @@ def _env(data_dir: Path, redis_url: str) -> dict[str, str]:
 def _submit(task, solution: Path, n: int) -> list[str]:
     from worksample.config import get_settings
     from worksample.db.models import new_id
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.grading.local import stage_submission
 
     ids = []
@@ -43,16 +43,16 @@ def _submit(task, solution: Path, n: int) -> list[str]:
         sid = new_id()
         artifacts = get_settings().resolved_data_dir / "submissions" / sid
         stage_submission(solution, task.spec["workspace"]["entrypoint"], artifacts / "workspace")
-        ids.append(pipeline.create_submission(task, artifacts, sid))
+        ids.append(submissions.create_submission(task, artifacts, sid))
     return ids
 
 
 def _wait_all(ids: list[str], timeout: float) -> None:
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        states = [pipeline.get_submission(i).status.value for i in ids]
+        states = [submissions.get_submission(i).status.value for i in ids]
         if all(s in ("graded", "error") for s in states):
             return
         time.sleep(1)
@@ -60,11 +60,11 @@ def _wait_all(ids: list[str], timeout: float) -> None:
 
 
 def _measure(ids: list[str]) -> list[dict]:
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     rows = []
     for sid in ids:
-        sub, report = pipeline.get_submission(sid), pipeline.latest_report(sid)
+        sub, report = submissions.get_submission(sid), submissions.latest_report(sid)
         timings = report.body.get("timings", {})
         e2e = (report.created_at - sub.created_at).total_seconds()
         busy = e2e - timings.get("queue_wait_s", 0.0)
@@ -93,13 +93,13 @@ def main() -> None:
     redis, redis_url = start_redis(root)
     os.environ.update(_env(data_dir, redis_url))
     from worksample.db import migrate
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.grading.local import task_folder
     from worksample.jobs.grading import enqueue_grading
 
     migrate()
     folder = task_folder(args.task)
-    task = pipeline.register_task(folder)
+    task = submissions.register_task(folder)
     workers = [subprocess.Popen([sys.executable, "-m", "worksample", "worker", "--reap-every", "0"],
                                 env=_env(data_dir, redis_url), stdout=subprocess.DEVNULL,
                                 stderr=open(root / f"worker{i}.log", "w")) for i in range(args.workers)]

@@ -119,7 +119,7 @@ def open_one(bench, token: str) -> dict:
 
 def queue_submissions(args, data_dir: Path, n: int, bench) -> tuple[list[str], float]:
     """Stage `n` submissions of the grading task and enqueue them all at once; (ids, enqueue time)."""
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.jobs.grading import enqueue_grading
 
     if args.grade_task == "mini":
@@ -127,7 +127,7 @@ def queue_submissions(args, data_dir: Path, n: int, bench) -> tuple[list[str], f
         folder = minitask.make_task(data_dir.parent / "grade-tasks")
     else:
         folder = bench.root / "tasks" / bench.slug
-    task = pipeline.register_task(folder)
+    task = submissions.register_task(folder)
     ids = grading_bench._submit(task, folder / "solution", n)
     began = time.time()
     for sid in ids:
@@ -191,9 +191,9 @@ def main() -> None:
         redis.terminate()
         redis.wait(timeout=10)
 
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    waits = [pipeline.latest_report(sid).body.get("timings", {}).get("queue_wait_s", 0.0) for sid in ids]
+    waits = [submissions.latest_report(sid).body.get("timings", {}).get("queue_wait_s", 0.0) for sid in ids]
     starts = [o["ready_s"] for o in good]
     errors = [o["error"] for o in opened if o["error"]] + [f"submission {r['status']}" for r in rows
                                                           if r["status"] != "graded"]

@@ -112,13 +112,13 @@ def main() -> None:
     try:
         print(f"images copied into engine 2 in {load_images(engine2):.1f} s")
         from worksample.db import migrate
-        from worksample.grading import pipeline
+        from worksample.grading import submissions
         from worksample.grading.local import task_folder
         from worksample.jobs.grading import enqueue_grading
 
         migrate()
         folder = task_folder(args.task)
-        task = pipeline.register_task(folder)
+        task = submissions.register_task(folder)
         pids: dict[int, str] = {}
         for engine, host in (("engine1", None), ("engine2", host2)):
             for i in range(args.workers_per_engine):
@@ -147,7 +147,7 @@ def main() -> None:
         drain = time.time() - started
         time.sleep(5)  # a doubled report would show up now
         counts = reports_per_submission(ids)
-        rows = [(pipeline.get_submission(sid), pipeline.latest_report(sid)) for sid in ids]
+        rows = [(submissions.get_submission(sid), submissions.latest_report(sid)) for sid in ids]
         waits = [r.body.get("timings", {}).get("queue_wait_s", 0.0) for _, r in rows]
         engines = engine_of_jobs(jobs, pids)
     finally:

@@ -26,16 +26,16 @@ GOOD = "os.makedirs('outputs', exist_ok=True)\nopen('outputs/result.txt', 'w').w
 def submit(data_dir, minitask, tmp_path):
     """submit(cells) → the id of a queued, enqueued submission of the small task."""
     from worksample.db import migrate
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.jobs.grading import enqueue_grading
 
     migrate()
-    task = pipeline.register_task(minitask.make_task(tmp_path / "tasks"))
+    task = submissions.register_task(minitask.make_task(tmp_path / "tasks"))
 
     def make(cells: list[str], enqueue: bool = True) -> str:
         artifacts = tmp_path / f"sub{len(list(tmp_path.glob('sub*')))}"
         minitask.submission(artifacts / "workspace", cells)
-        sid = pipeline.create_submission(task, artifacts)
+        sid = submissions.create_submission(task, artifacts)
         if enqueue:
             enqueue_grading(sid)
         return sid
@@ -74,11 +74,11 @@ def remove_pods() -> None:
 
 def wait_final(submission_ids: list[str], timeout: float) -> dict[str, str]:
     """Wait until every submission is graded or error; their statuses."""
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     deadline = time.monotonic() + timeout
     while True:
-        statuses = {sid: pipeline.get_submission(sid).status.value for sid in submission_ids}
+        statuses = {sid: submissions.get_submission(sid).status.value for sid in submission_ids}
         if all(s in ("graded", "error") for s in statuses.values()) or time.monotonic() > deadline:
             return statuses
         time.sleep(0.5)
@@ -86,12 +86,12 @@ def wait_final(submission_ids: list[str], timeout: float) -> dict[str, str]:
 
 def wait_status(submission_id: str, wanted: set[str], timeout: float) -> str:
     """Wait for one submission to reach one of `wanted`; its status."""
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     deadline = time.monotonic() + timeout
     status = ""
     while time.monotonic() < deadline:
-        status = pipeline.get_submission(submission_id).status.value
+        status = submissions.get_submission(submission_id).status.value
         if status in wanted:
             return status
         time.sleep(0.2)
@@ -100,9 +100,9 @@ def wait_status(submission_id: str, wanted: set[str], timeout: float) -> str:
 
 def assert_one_report_each(submission_ids: list[str]) -> None:
     """Every submission has exactly one report (version 1)."""
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    versions = {sid: pipeline.report_versions(sid) for sid in submission_ids}
+    versions = {sid: submissions.report_versions(sid) for sid in submission_ids}
     assert all(v == [1] for v in versions.values()), versions
 
 
@@ -116,9 +116,9 @@ def grading_containers(data_dir: Path) -> list[str]:
 
 def reports_per_submission(submission_ids: list[str]) -> dict[str, int]:
     """How many reports each submission has (exactly one is the invariant)."""
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    return {sid: len(pipeline.report_versions(sid)) for sid in submission_ids}
+    return {sid: len(submissions.report_versions(sid)) for sid in submission_ids}
 
 
 def record(submission_ids: list[str], data_dir: Path, lost: int = 0, orphans: list | None = None, **extra) -> dict:

@@ -109,12 +109,12 @@ def test_api_killed_while_grading_and_a_deadline_passes_while_down(submit, worke
     import httpx
     from attempts_harness import Platform, attempt_pods, cleanup
 
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     sids = [submit([READ, "import time\ntime.sleep(20)", GOOD]) for _ in range(2)]
     folder = tmp_path / "tasks" / "mini-task"
     (folder / "task.yaml").write_text((folder / "task.yaml").read_text().replace("time_limit: 2h", "time_limit: 2m"))
-    pipeline.register_task(folder)
+    submissions.register_task(folder)
     platform = Platform(data_dir=data_dir, tasks_dir=tmp_path / "tasks", redis_url=redis_url)
     platform.start()
     try:
@@ -211,13 +211,13 @@ def test_mock_flooded_by_candidate_code_sheds_load_and_survives(submit, workers,
     """A flood of big bodies from the notebook: the mock sheds it (503) and keeps answering; graded once, no retry."""
     import json
 
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     sid = submit([MOCK_FLOOD, READ, GOOD])
     workers(reap_every=5)
     statuses = wait_final([sid], 420)
-    sub = pipeline.get_submission(sid)
-    report = pipeline.latest_report(sid)
+    sub = submissions.get_submission(sid)
+    report = submissions.latest_report(sid)
     body = report.body if report else {}
     notebook = Path(body.get("run_dir", "/nonexistent")) / "notebook.ipynb"
     alive = notebook.is_file() and "MOCK-ALIVE" in notebook.read_text()
@@ -264,7 +264,7 @@ CRASH_CALLS = (
 @pytest.mark.timeout(900)
 def test_mock_crashed_on_purpose_by_candidate_code(submit, workers, data_dir, tmp_path):
     """Candidate code crashes its mock: bounded tries, then one report that says what happened; no pod left."""
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     (tmp_path / "tasks" / "mini-task" / "oracle.py").write_text(CRASHING_ORACLE)
     sid = submit([READ, CRASH_CALLS, GOOD])
@@ -272,17 +272,17 @@ def test_mock_crashed_on_purpose_by_candidate_code(submit, workers, data_dir, tm
     workers(reap_every=5)
     statuses = wait_final([sid], 780)
     took = time.monotonic() - began
-    sub = pipeline.get_submission(sid)
-    report = pipeline.latest_report(sid)
+    sub = submissions.get_submission(sid)
+    report = submissions.latest_report(sid)
     body = report.body if report else {}
     left = _settle_containers(data_dir)
     record([sid], data_dir, orphans=left, tries=sub.tries, status=statuses[sid])
     assert statuses[sid] == "error", statuses  # never graded as if the run had been clean; never an endless loop
     assert not left, "grading pods left behind"
     assert_one_report_each([sid])
-    assert sub.tries == pipeline.MAX_TRIES, f"{sub.tries} tries"
+    assert sub.tries == submissions.MAX_TRIES, f"{sub.tries} tries"
     error = body.get("error", "")
-    assert "mock" in error.lower() and f"{pipeline.MAX_TRIES} tries" in error, error
+    assert "mock" in error.lower() and f"{submissions.MAX_TRIES} tries" in error, error
     assert took < 600, f"{took:.0f} s to give up"
 
 
@@ -320,7 +320,7 @@ def test_dockerd_restarted(private_engine, submit, workers, worker_env, redis_ur
     import httpx
     from attempts_harness import Platform, attempt_pods
 
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     sids = [submit([READ, "import time\ntime.sleep(20)", GOOD]) for _ in range(2)]
     platform = Platform(data_dir=data_dir, tasks_dir=tmp_path / "tasks", redis_url=redis_url)
@@ -356,8 +356,8 @@ def test_dockerd_restarted(private_engine, submit, workers, worker_env, redis_ur
         attempt_containers = attempt_pods(attempt_id)
         stale = [c for c in attempt_containers if first_pod in c["Names"]]
         record(sids, data_dir, lost=int(note != "keep me"), orphans=left + stale, engine_down_s=round(down_s, 1),
-               tries={sid: pipeline.get_submission(sid).tries for sid in sids})
-        assert statuses == dict.fromkeys(sids, "graded"), (statuses, [pipeline.get_submission(s).error for s in sids])
+               tries={sid: submissions.get_submission(sid).tries for sid in sids})
+        assert statuses == dict.fromkeys(sids, "graded"), (statuses, [submissions.get_submission(s).error for s in sids])
         assert_one_report_each(sids)
         assert note == "keep me", "the saved file did not come back"
         assert second_pod != first_pod

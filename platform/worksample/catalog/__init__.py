@@ -2,11 +2,11 @@
 
 from worksample.catalog.loader import Problem, TaskInvalid, list_tasks, load_task, task_folders, validate_task
 from worksample.catalog.scaffold import new_task
-from worksample.catalog.spec import Task, task_schema
+from worksample.catalog.spec import TaskSpec, task_schema
 
 __all__ = [
     "Problem",
-    "Task",
+    "TaskSpec",
     "TaskInvalid",
     "list_tasks",
     "load_task",

@@ -11,7 +11,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from worksample.catalog.loader import TASK_FILE, Problem
-from worksample.catalog.spec import MAX_TIME_LIMIT, Task, format_duration
+from worksample.catalog.spec import MAX_TIME_LIMIT, TaskSpec, format_duration
 
 # Names that are hidden by convention: if the candidate could read one, the
 # task leaks its grader, its answers or its fault plan.
@@ -20,7 +20,7 @@ _HIDDEN_FILE = re.compile(r"(^oracle\.py$|^service\.py$|label|answer|holdout|hol
 SERVICE_LOAD_TIMEOUT_S = 30.0
 
 
-def check_task(task: Task, folder: Path) -> list[Problem]:
+def check_task(task: TaskSpec, folder: Path) -> list[Problem]:
     """All problems with a schema-valid task in `folder`."""
     file = str(folder / TASK_FILE)
     problems: list[Problem] = []
@@ -36,7 +36,7 @@ def check_task(task: Task, folder: Path) -> list[Problem]:
     return problems
 
 
-def _check_identity(task: Task, folder: Path, file: str) -> list[Problem]:
+def _check_identity(task: TaskSpec, folder: Path, file: str) -> list[Problem]:
     problems = []
     if task.time_limit > MAX_TIME_LIMIT:
         problems.append(Problem(file, "time_limit", f"{format_duration(task.time_limit)} is over 2h: work samples are capped at two hours"))
@@ -46,7 +46,7 @@ def _check_identity(task: Task, folder: Path, file: str) -> list[Problem]:
     return problems
 
 
-def _path_fields(task: Task) -> list[tuple[str, str, str]]:
+def _path_fields(task: TaskSpec) -> list[tuple[str, str, str]]:
     """(dotted field, relative path, expected kind) for every path in the task."""
     fields = [
         ("workspace.starter", task.workspace.starter, "dir"),
@@ -63,7 +63,7 @@ def _path_fields(task: Task) -> list[tuple[str, str, str]]:
     return fields
 
 
-def _check_paths(task: Task, folder: Path, file: str) -> list[Problem]:
+def _check_paths(task: TaskSpec, folder: Path, file: str) -> list[Problem]:
     problems = []
     for field, rel, kind in _path_fields(task):
         message = path_problem(folder, rel, kind)
@@ -95,7 +95,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def _check_entrypoint(task: Task, folder: Path, file: str) -> list[Problem]:
+def _check_entrypoint(task: TaskSpec, folder: Path, file: str) -> list[Problem]:
     entry = task.workspace.entrypoint
     message = path_problem(folder / task.workspace.starter, entry, "file")
     if message:
@@ -106,7 +106,7 @@ def _check_entrypoint(task: Task, folder: Path, file: str) -> list[Problem]:
     return []
 
 
-def _check_profiles(task: Task, folder: Path) -> list[Problem]:
+def _check_profiles(task: TaskSpec, folder: Path) -> list[Problem]:
     if task.mock_llm is None:
         return []
     # The mock's own validation, so the task validator and the mock never disagree.
@@ -121,7 +121,7 @@ def _check_profiles(task: Task, folder: Path) -> list[Problem]:
     return problems
 
 
-def _check_rubric(task: Task, file: str) -> list[Problem]:
+def _check_rubric(task: TaskSpec, file: str) -> list[Problem]:
     problems = []
     seen: set[str] = set()
     for i, item in enumerate(task.rubric):
@@ -131,7 +131,7 @@ def _check_rubric(task: Task, file: str) -> list[Problem]:
     return problems
 
 
-def _check_secrecy(task: Task, folder: Path, file: str) -> list[Problem]:
+def _check_secrecy(task: TaskSpec, folder: Path, file: str) -> list[Problem]:
     """Hidden files (grader, labels, oracle, grading profile) must stay out of starter/ and data/."""
     hidden = [("grading.suite", folder / task.grading.suite)]
     if task.mock_llm is not None:
@@ -167,7 +167,7 @@ def _scan_visible(folder: Path, rel: str, field: str, file: str) -> list[Problem
     return problems
 
 
-def _check_grading(task: Task, file: str) -> list[Problem]:
+def _check_grading(task: TaskSpec, file: str) -> list[Problem]:
     """The grading timeout fits the timeout ladder; every included suite exists in graders/suites/."""
     from worksample.grading.suite import SUITES_ROOT
     from worksample.timeouts import ladder_problem
@@ -185,7 +185,7 @@ def _check_grading(task: Task, file: str) -> list[Problem]:
     return problems
 
 
-def check_service_loads(task: Task, folder: Path) -> list[Problem]:
+def check_service_loads(task: TaskSpec, folder: Path) -> list[Problem]:
     """The task's service.py imports and defines an ASGI app (DESIGN §14); [] when it does or there is none.
 
     Task code is imported in a child interpreter with a time limit, as the mock

@@ -1,7 +1,7 @@
 """Reading and validating task folders.
 
 `validate_task` returns every problem it can find, each printable as
-`file: field: message`; `load_task` returns the `Task` or raises `TaskInvalid`
+`file: field: message`; `load_task` returns the `TaskSpec` or raises `TaskInvalid`
 carrying those problems. The checks beyond the schema live in `checks`.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from worksample.catalog.spec import Task
+from worksample.catalog.spec import TaskSpec
 from worksample.errors import WorksampleError
 
 TASK_FILE = "task.yaml"
@@ -62,7 +62,7 @@ def validate_task(path: str | Path) -> list[Problem]:
     return problems or check_service_loads(task, folder)
 
 
-def load_task(path: str | Path) -> Task:
+def load_task(path: str | Path) -> TaskSpec:
     """Load and fully validate the task at `path`; raises TaskInvalid listing the problems."""
     task, problems = _parse(path)
     if task is not None:
@@ -74,7 +74,7 @@ def load_task(path: str | Path) -> Task:
     return task
 
 
-def list_tasks(root: str | Path) -> list[Task]:
+def list_tasks(root: str | Path) -> list[TaskSpec]:
     """The valid tasks in the folders directly under `root`, by slug; invalid ones are left out."""
     tasks = []
     for folder in task_folders(root):
@@ -93,7 +93,7 @@ def task_folders(root: str | Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if (p / TASK_FILE).is_file())
 
 
-def _parse(path: str | Path) -> tuple[Task | None, list[Problem]]:
+def _parse(path: str | Path) -> tuple[TaskSpec | None, list[Problem]]:
     """Read task.yaml and validate it against the schema only."""
     folder, file = task_paths(path)
     name = str(file)
@@ -112,7 +112,7 @@ def _parse(path: str | Path) -> tuple[Task | None, list[Problem]]:
     if not isinstance(data, dict):
         return None, [Problem(name, "(document)", "task.yaml must be a mapping")]
     try:
-        task = Task.model_validate(data)
+        task = TaskSpec.model_validate(data)
     except ValidationError as exc:
         return None, [_from_pydantic(name, err) for err in exc.errors()]
     task._folder = folder

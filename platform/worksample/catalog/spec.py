@@ -150,7 +150,7 @@ class RubricItem(_Strict):
     points: int = Field(gt=0, le=1000, description="maximum points, > 0")
 
 
-class Task(_Strict):
+class TaskSpec(_Strict):
     """A whole `task.yaml`."""
 
     slug: Slug
@@ -181,6 +181,6 @@ class Task(_Strict):
 
 def task_schema() -> dict:
     """The JSON Schema of `task.yaml`, as `worksample task schema` prints it."""
-    schema = Task.model_json_schema(mode="validation")
+    schema = TaskSpec.model_json_schema(mode="validation")
     schema["title"] = "worksample task.yaml"
     return schema

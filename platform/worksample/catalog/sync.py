@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from worksample.catalog.loader import TaskInvalid, list_tasks, load_task
-from worksample.catalog.spec import Task as TaskSpec
+from worksample.catalog.spec import TaskSpec
 from worksample.config import get_settings
 from worksample.db import Task, session_scope
 

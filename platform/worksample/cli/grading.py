@@ -58,7 +58,7 @@ def format_report(report: dict) -> str:
 def task_test(path: Path = typer.Argument(..., help="task folder")) -> None:
     """Grade the task's solution/ and every baselines/*; fail unless the reference passes and baselines fail as named."""
     folder = local.task_folder(str(path))
-    cands = local.candidates(folder)
+    cands = local.solutions(folder)
     for cand in cands:
         print(f"grading {cand.name} …", file=sys.stderr)
         cand.report = local.grade_path(cand.path, str(folder), labels={"worksample.task_test": "1"})
@@ -72,7 +72,7 @@ def task_test(path: Path = typer.Argument(..., help="task folder")) -> None:
     print("OK: the reference passes and every baseline fails the checks it names")
 
 
-def format_table(cands: list[local.Candidate]) -> str:
+def format_table(cands: list[local.Solution]) -> str:
     """Checks × solutions: points per cell, `x` marking a check a baseline is expected to fail."""
     ids = [c["id"] for c in (cands[0].report or {}).get("checks", [])]
     for cand in cands[1:]:

@@ -89,7 +89,7 @@ def test(
     from worksample.grading import calibration, local
 
     folder = local.task_folder(str(path))
-    names = [c.name for c in local.candidates(folder) if not only or c.name in only or c.name == "solution"]
+    names = [c.name for c in local.solutions(folder) if not only or c.name in only or c.name == "solution"]
     typer.echo(f"grading {len(names)} candidate(s) x {seeds} seed(s), {workers} at a time: {', '.join(names)} …", err=True)
     cal = calibration.calibrate(folder, seeds=seeds, workers=workers, only=only)
     typer.echo(calibration.format_table(cal))

@@ -2,9 +2,9 @@
 
 Modules, in the order a grading goes through them:
 
-- `jobs`      the job body `grade_submission(id)` (RQ workers, and inline for the CLI) and `reconcile()`;
-- `pipeline`  submission states in the database: claim (fencing token = `tries`), heartbeat, finish,
-              release, stale detection, re-grade, report versions;
+- `grade`     the job body `grade_submission(id)` (RQ workers, and inline for the CLI) and `reconcile()`;
+- `submissions` submission states in the database: claim (fencing token = `tries`), heartbeat, finish,
+                release, stale detection, re-grade, report versions;
 - `runner`    one grading run: pod (kernel + grading mock + hold-out data + waiting grader), copy-in,
               notebook execution, copy-out, the suite's result;
 - `notebook`  host-side cell-by-cell execution over jupyter-client `ipc` into a `RunRecord`;

@@ -26,9 +26,9 @@ from sqlalchemy import select
 
 from worksample.db import migrate, session_scope
 from worksample.db.models import Calibration as CalibrationRow
-from worksample.grading import local, pipeline
+from worksample.grading import local, submissions
 
-SEED_LABEL = "worksample.seed"  # read by grading.jobs: the grading mock's seed
+SEED_LABEL = "worksample.seed"  # read by grading.grade: the grading mock's seed
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Calibration:
     task_slug: str
     task_version: str
     seeds: list[int]
-    candidates: list[local.Candidate]
+    candidates: list[local.Solution]
     graded: list[Graded] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     duration_s: float = 0.0
@@ -132,8 +132,8 @@ def calibrate(folder: Path, seeds: int = 1, workers: int = 2, only: list[str] | 
 
     started = time.monotonic()
     migrate()  # once here, so the workers find the schema current
-    cands = [c for c in local.candidates(folder) if not only or c.name in only or c.name == "solution"]
-    task = pipeline.register_task(folder)
+    cands = [c for c in local.solutions(folder) if not only or c.name in only or c.name == "solution"]
+    task = submissions.register_task(folder)
     cal = Calibration(task.slug, tree_hash(folder), list(range(seeds)), cands)
     jobs = [(str(c.path), str(folder), seed, c.name) for seed in cal.seeds for c in cands]
     # Spawned processes: each grading gets a clean interpreter (no forked locks, no shared DB connections).

@@ -17,8 +17,8 @@ from worksample.config import get_settings
 from worksample.db import migrate
 from worksample.db.models import new_id
 from worksample.errors import UsageError
-from worksample.grading import pipeline
-from worksample.grading.jobs import grade_submission
+from worksample.grading import submissions
+from worksample.grading.grade import grade_submission
 
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".git")
 
@@ -51,11 +51,11 @@ def grade_path(path: Path, task_ref: str, labels: dict[str, str] | None = None) 
     """Grade a folder or notebook against a task; returns the report body (also stored in the database)."""
     folder = task_folder(task_ref)
     migrate()
-    task = pipeline.register_task(folder)
+    task = submissions.register_task(folder)
     submission_id = new_id()
     artifacts = get_settings().resolved_data_dir / "submissions" / submission_id
     stage_submission(Path(path), task.spec["workspace"]["entrypoint"], artifacts / "workspace")
-    pipeline.create_submission(task, artifacts, submission_id)
+    submissions.create_submission(task, artifacts, submission_id)
     body = grade_submission(submission_id, labels)
     if body is None:  # someone else claimed it: impossible for a fresh id, but never print nothing
         raise UsageError(f"submission {submission_id} was not graded")
@@ -63,7 +63,7 @@ def grade_path(path: Path, task_ref: str, labels: dict[str, str] | None = None) 
 
 
 @dataclass
-class Candidate:
+class Solution:
     """One solution `task test` grades: the reference or a baseline, and what it must fail."""
 
     name: str
@@ -72,22 +72,22 @@ class Candidate:
     report: dict | None = None
 
 
-def candidates(folder: Path) -> list[Candidate]:
+def solutions(folder: Path) -> list[Solution]:
     """The reference (`solution/`) and each `baselines/*` with its `baseline.yaml` expect_fail list."""
-    found = [Candidate("solution", folder / "solution", [])]
+    found = [Solution("solution", folder / "solution", [])]
     for base in sorted((folder / "baselines").glob("*/")):
         spec_path = base / "baseline.yaml"
         spec = yaml.safe_load(spec_path.read_text()) if spec_path.is_file() else None
         expect = spec.get("expect_fail") if isinstance(spec, dict) else None
         if not isinstance(expect, list) or not expect:
             raise UsageError(f"{spec_path}: expect_fail: a non-empty list of check ids is required")
-        found.append(Candidate(base.name, base, [str(e) for e in expect]))
+        found.append(Solution(base.name, base, [str(e) for e in expect]))
     if not found[0].path.is_dir():
         raise UsageError(f"{folder / 'solution'}: the reference solution folder is missing")
     return found
 
 
-def verdicts(cands: list[Candidate], threshold: float) -> list[str]:
+def verdicts(cands: list[Solution], threshold: float) -> list[str]:
     """Problems found (empty when the reference passes and each baseline fails what it names, scoring less)."""
     problems = []
     ref = cands[0].report

@@ -1,4 +1,4 @@
-"""Grading jobs on the `grading` queue (the job body lives in worksample.grading.jobs).
+"""Grading jobs on the `grading` queue (the job body lives in worksample.grading.grade).
 
 Retries: the job raises only for infrastructure faults (after giving its claim
 back), so RQ's bounded retry policy below applies to those alone; the tries
@@ -23,7 +23,7 @@ def enqueue_grading(submission_id: str, job_timeout: int = DEFAULT_JOB_S) -> str
     is long enough for any task that validates.
     """
     queue = Queue(GRADING_QUEUE, connection=connection())
-    job = queue.enqueue("worksample.grading.jobs.grade_submission", submission_id, job_timeout=job_timeout,
+    job = queue.enqueue("worksample.grading.grade.grade_submission", submission_id, job_timeout=job_timeout,
                         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
                         description=f"grade submission {submission_id}")
     return job.id
@@ -32,7 +32,7 @@ def enqueue_grading(submission_id: str, job_timeout: int = DEFAULT_JOB_S) -> str
 def enqueue_reconcile() -> str:
     """Queue one reconciler pass (re-enqueue submissions left queued or running after a loss)."""
     queue = Queue(GRADING_QUEUE, connection=connection())
-    job = queue.enqueue("worksample.grading.jobs.reconcile", job_timeout=120)
+    job = queue.enqueue("worksample.grading.grade.reconcile", job_timeout=120)
     return job.id
 
 

@@ -213,7 +213,7 @@ def _reconcile() -> None:
     Only pods older than this pass are removed, so a new run's pod is never touched.
     """
     from worksample import sandbox
-    from worksample.grading.jobs import reconcile
+    from worksample.grading.grade import reconcile
 
     began = time.time()
     for submission_id in reconcile():

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from worksample.db import Attempt, Submission, session_scope
 from worksample.db.models import Review
-from worksample.grading import pipeline
+from worksample.grading import submissions
 from worksample.review.rows import CandidateRow, TaskInfo, load_rows, load_tasks
 from worksample.review.viewer import Viewer
 
@@ -58,7 +58,7 @@ def compare_view(viewer: Viewer, ids: list[str]) -> CompareView:
     view = CompareView(task=task)
     for sid in ids:
         row = rows[invitations[subs[sid].attempt_id]]
-        report = pipeline.latest_report(sid)
+        report = submissions.latest_report(sid)
         visible = None if row.others_hidden else [scores for s, scores in reviews if s == sid]
         rubric = None if visible is None else {
             item["id"]: round(sum(v.get(item["id"], 0) for v in visible) / len(visible), 2)

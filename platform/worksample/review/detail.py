@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from worksample.db import Attempt, Invitation, Submission, Task, session_scope
-from worksample.grading import pipeline
+from worksample.grading import submissions
 from worksample.review import reviews, timeline
 from worksample.review.rows import CandidateRow, Stage, TaskInfo, load_rows
 from worksample.db.models import Role
@@ -129,7 +129,7 @@ def submission_page(viewer: Viewer, submission_id: str, version: int | None = No
     task_id, status, error, artifacts, attempt_id, events, started, ended, deadline = found
     task = _task(task_id)
     row = _row(viewer, task, submission_id) or _local_row(task, submission_id, status)
-    report = pipeline.latest_report(submission_id, version)
+    report = submissions.latest_report(submission_id, version)
     body = report.body if report else None
     mine = reviews.my_review(viewer, submission_id)
     others = reviews.list_reviews(viewer, submission_id) if (mine or viewer.is_admin) else None
@@ -137,7 +137,7 @@ def submission_page(viewer: Viewer, submission_id: str, version: int | None = No
            if attempt_id and started and deadline else None)
     return SubmissionPage(
         task=task, row=row, status=status, error=error or None, report=body,
-        versions=pipeline.report_versions(submission_id),
+        versions=submissions.report_versions(submission_id),
         budget=budget_of(Path(body["run_dir"])) if body and body.get("run_dir") else None,
         activity=act, mine=mine, others=[r for r in others if r.reviewer_id != viewer.user_id] if others else others,
         decision=reviews.current_decision(submission_id), time_limit_s=_time_limit_s(task),

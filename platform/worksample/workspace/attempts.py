@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from worksample.catalog.spec import Task as TaskSpec
+from worksample.catalog.spec import TaskSpec
 from worksample.config import get_settings
 from worksample.db import Attempt, Submission, Task, session_scope
 from worksample.db.models import AttemptStatus, utcnow

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from worksample.catalog.spec import Task as TaskSpec
+from worksample.catalog.spec import TaskSpec
 from worksample.config import get_settings
 from worksample.errors import InfrastructureError
 from worksample.workspace.jupyter import WAIT_THEN_START, base_url, scrub_secrets, write_jupyter_config

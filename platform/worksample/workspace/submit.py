@@ -109,7 +109,7 @@ def _record(attempt_id: str, submission_id: str, task_id: str, artifacts: str, c
 
 
 def _enqueue(submission_id: str) -> None:
-    from worksample.grading.jobs import queue_grading
+    from worksample.grading.grade import queue_grading
 
     try:
         queue_grading(submission_id)

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from worksample.catalog.spec import Task as TaskSpec
+from worksample.catalog.spec import TaskSpec
 from worksample.config import get_settings
 from worksample.errors import WorksampleError
 

@@ -10,21 +10,21 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def _updated_at(submission_id: str):
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    return pipeline.get_submission(submission_id).updated_at
+    return submissions.get_submission(submission_id).updated_at
 
 
 def test_heartbeat_refreshes_a_claim_while_the_block_runs(db, mini_task, minitask, tmp_path):
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    task = pipeline.register_task(mini_task)
+    task = submissions.register_task(mini_task)
     minitask.submission(tmp_path / "sub" / "workspace", ["print(1)"])
-    sid = pipeline.create_submission(task, tmp_path / "sub")
-    claim = pipeline.claim(sid)
+    sid = submissions.create_submission(task, tmp_path / "sub")
+    claim = submissions.claim(sid)
     assert claim is not None
     before = _updated_at(sid)
-    with pipeline.Heartbeat(claim, every=0.05):
+    with submissions.Heartbeat(claim, every=0.05):
         time.sleep(0.5)
     during = _updated_at(sid)
     assert during > before

@@ -10,17 +10,17 @@ pytestmark = [pytest.mark.redis]
 def test_a_30_minute_grading_gets_a_job_timeout_above_its_pod(db, redis_url, tmp_path, minitask):
     from rq.job import Job
 
-    from worksample.grading import pipeline
-    from worksample.grading.jobs import queue_grading
+    from worksample.grading import submissions
+    from worksample.grading.grade import queue_grading
     from worksample.grading.runner import GRADER_TIMEOUT
     from worksample.jobs import connection
     from worksample.timeouts import WATCHDOG_S, grading_ladder
 
     folder = minitask.make_task(tmp_path / "tasks", timeout="30m")
-    task = pipeline.register_task(folder)
+    task = submissions.register_task(folder)
     artifacts = tmp_path / "sub"
     minitask.submission(artifacts / "workspace", minitask.GOOD_CELLS)
-    sid = pipeline.create_submission(task, artifacts)
+    sid = submissions.create_submission(task, artifacts)
 
     job = Job.fetch(queue_grading(sid), connection=connection())
     pod_kill = grading_ladder(30 * 60).pod_kill

@@ -51,9 +51,9 @@ def live_worker(db, redis_url, data_dir):
 
 
 def _status(submission_id: str) -> str:
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    return pipeline.get_submission(submission_id).status.value
+    return submissions.get_submission(submission_id).status.value
 
 
 def _wait(predicate, timeout: float, what: str, log=None):
@@ -72,19 +72,19 @@ def test_the_reconciler_runs_by_itself_in_a_live_worker(live_worker, tmp_path, m
 
     from worksample.db import Submission, session_scope
     from worksample.db.models import utcnow
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.jobs.grading import queued_job_count
 
-    task = pipeline.register_task(minitask.make_task(tmp_path / "tasks"))
+    task = submissions.register_task(minitask.make_task(tmp_path / "tasks"))
     artifacts = tmp_path / "sub"
     minitask.submission(artifacts / "workspace", minitask.GOOD_CELLS)
-    sid = pipeline.create_submission(task, artifacts)  # queued in the database; its job was "lost"
+    sid = submissions.create_submission(task, artifacts)  # queued in the database; its job was "lost"
     with session_scope() as db:  # it has waited longer than the reconciler's patience
         db.execute(update(Submission).where(Submission.id == sid)
-                   .values(updated_at=utcnow() - timedelta(seconds=pipeline.STALE_QUEUED_S + 30)))
+                   .values(updated_at=utcnow() - timedelta(seconds=submissions.STALE_QUEUED_S + 30)))
     assert queued_job_count() == 0
     live_worker("--reap-every", "2")
     _wait(lambda: _status(sid) in ("graded", "error"), 240, "the live worker did not grade the lost submission",
           data_dir / "worker0.log")
-    assert _status(sid) == "graded", pipeline.get_submission(sid).error
-    assert pipeline.report_versions(sid) == [1]
+    assert _status(sid) == "graded", submissions.get_submission(sid).error
+    assert submissions.report_versions(sid) == [1]

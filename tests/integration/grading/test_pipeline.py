@@ -27,14 +27,14 @@ GOOD = "os.makedirs('outputs', exist_ok=True)\nopen('outputs/result.txt', 'w').w
 @pytest.fixture
 def submit(db, mini_task, minitask, tmp_path):
     """submit(cells) → the id of a queued submission (row + artifacts), not yet enqueued."""
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    task = pipeline.register_task(mini_task)
+    task = submissions.register_task(mini_task)
 
     def make(cells: list[str]) -> str:
         artifacts = tmp_path / f"sub{len(list(tmp_path.glob('sub*')))}"
         minitask.submission(artifacts / "workspace", cells)
-        return pipeline.create_submission(task, artifacts)
+        return submissions.create_submission(task, artifacts)
 
     return make
 
@@ -83,11 +83,11 @@ def _kill_tree(pid: int) -> None:
 
 
 def _wait_status(submission_id: str, wanted: set[str], timeout: float) -> str:
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = pipeline.get_submission(submission_id).status.value
+        status = submissions.get_submission(submission_id).status.value
         if status in wanted:
             return status
         time.sleep(0.2)
@@ -95,13 +95,13 @@ def _wait_status(submission_id: str, wanted: set[str], timeout: float) -> str:
 
 
 def _reports(submission_id: str) -> list[int]:
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
-    return pipeline.report_versions(submission_id)
+    return submissions.report_versions(submission_id)
 
 
 def test_a_queued_submission_is_graded_once_by_a_worker(submit, workers):
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.jobs.grading import enqueue_grading
 
     sid = submit([READ, GOOD])
@@ -110,12 +110,12 @@ def test_a_queued_submission_is_graded_once_by_a_worker(submit, workers):
     workers(burst=True).wait(timeout=120)
     assert _wait_status(sid, {"graded", "error"}, 5) == "graded"
     assert _reports(sid) == [1]
-    report = pipeline.latest_report(sid)
+    report = submissions.latest_report(sid)
     assert report.score == report.max_score == 20 and report.passed
 
 
 def test_worker_killed_mid_grading_still_one_report(submit, workers, data_dir):
-    from worksample.grading.jobs import reconcile
+    from worksample.grading.grade import reconcile
     from worksample.jobs.grading import enqueue_grading
 
     sid = submit([READ, "import time\ntime.sleep(8)", GOOD])
@@ -135,7 +135,7 @@ def test_worker_killed_mid_grading_still_one_report(submit, workers, data_dir):
 
 
 def test_redis_restart_with_jobs_queued_loses_nothing(submit, workers, redis_url, tmp_path):
-    from worksample.grading.jobs import reconcile
+    from worksample.grading.grade import reconcile
     from worksample.jobs import _redis
     from worksample.jobs.grading import enqueue_grading, queued_job_count
 
@@ -201,7 +201,7 @@ class DockerProxy:
 
 
 def test_docker_briefly_down_is_retried_then_graded(submit, workers, worker_env, tmp_path):
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.jobs.grading import enqueue_grading
 
     proxy = DockerProxy(Path("/tmp") / f"wsdock-{os.getpid()}.sock")
@@ -211,13 +211,13 @@ def test_docker_briefly_down_is_retried_then_graded(submit, workers, worker_env,
     workers(env=env)
     try:
         deadline = time.monotonic() + 30
-        while pipeline.get_submission(sid).tries < 1 or pipeline.get_submission(sid).status.value != "queued":
+        while submissions.get_submission(sid).tries < 1 or submissions.get_submission(sid).status.value != "queued":
             assert time.monotonic() < deadline, "the first try never failed"
             time.sleep(0.2)
-        assert "Docker" in (pipeline.get_submission(sid).error or "")
+        assert "Docker" in (submissions.get_submission(sid).error or "")
         proxy.start()  # the engine is back before the retry (5 s later)
         assert _wait_status(sid, {"graded", "error"}, 90) == "graded"
-        assert pipeline.get_submission(sid).tries == 2
+        assert submissions.get_submission(sid).tries == 2
         assert _reports(sid) == [1]
     finally:
         proxy.stop()
@@ -225,7 +225,7 @@ def test_docker_briefly_down_is_retried_then_graded(submit, workers, worker_env,
 
 
 def test_docker_down_for_good_ends_in_a_clear_error(submit, workers, worker_env):
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.jobs.grading import enqueue_grading
 
     env = {**worker_env, "DOCKER_HOST": "unix:///tmp/no-docker-here.sock"}
@@ -233,9 +233,9 @@ def test_docker_down_for_good_ends_in_a_clear_error(submit, workers, worker_env)
     enqueue_grading(sid)
     workers(env=env)
     assert _wait_status(sid, {"graded", "error"}, 60) == "error"
-    sub = pipeline.get_submission(sid)
-    assert sub.tries == pipeline.MAX_TRIES
-    report = pipeline.latest_report(sid)
+    sub = submissions.get_submission(sid)
+    assert sub.tries == submissions.MAX_TRIES
+    report = submissions.latest_report(sid)
     assert _reports(sid) == [1] and report.body["run"]["status"] == "error"
     assert "gave up after 3 tries" in report.body["error"] and "Docker" in report.body["error"]
 
@@ -263,8 +263,8 @@ def _running_mocks(data_dir: Path) -> list[str]:
 # jupyter_client makes an event loop per thread and never closes it; grading runs in a thread only here.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_dir):
-    from worksample.grading import pipeline
-    from worksample.grading.jobs import InfrastructureFault, grade_submission
+    from worksample.grading import submissions
+    from worksample.grading.grade import InfrastructureFault, grade_submission
 
     sid = submit([READ, "import time\ntime.sleep(15)", GOOD])
     outcome: dict = {}
@@ -281,7 +281,7 @@ def test_mock_lost_mid_run_is_retried_not_blamed_on_the_candidate(submit, data_d
     subprocess.run(["docker", "rm", "-f", *mocks], capture_output=True)  # the platform loses the mock
     thread.join(timeout=60)
     assert "fault" in outcome and "mock LLM" in str(outcome["fault"])
-    sub = pipeline.get_submission(sid)
+    sub = submissions.get_submission(sid)
     assert sub.status.value == "queued" and "MockLost" in sub.error  # back in the queue for a retry
     assert _reports(sid) == []
     _remove_pods(data_dir)
@@ -296,8 +296,8 @@ def test_mock_stopped_by_the_candidates_own_traffic_is_graded_not_retried(submit
     traffic exhausts it: that is the candidate's outcome, a report with a score, never a retry."""
     import json
 
-    from worksample.grading import pipeline
-    from worksample.grading.jobs import grade_submission
+    from worksample.grading import submissions
+    from worksample.grading.grade import grade_submission
 
     sid = submit([READ, "import time\ntime.sleep(15)", GOOD])
     outcome: dict = {}
@@ -316,9 +316,9 @@ def test_mock_stopped_by_the_candidates_own_traffic_is_graded_not_retried(submit
     subprocess.run(["docker", "kill", mocks[0]], capture_output=True)  # and the mock is gone
     thread.join(timeout=120)
     assert outcome.get("body"), "no report: the grading raised"
-    sub = pipeline.get_submission(sid)
+    sub = submissions.get_submission(sid)
     assert sub.status.value == "graded"
-    body = pipeline.latest_report(sid).body
+    body = submissions.latest_report(sid).body
     assert body["run"]["status"] == "crashed"
     assert any("exhausted the mock" in e for e in body["run"]["errors"]), body["run"]["errors"]
     assert _reports(sid) == [1]

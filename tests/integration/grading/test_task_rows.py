@@ -14,15 +14,15 @@ def _version(slug: str) -> str:
 
 def test_catalog_sync_and_local_grading_write_the_same_version(db, mini_task, monkeypatch):
     from worksample.catalog.sync import sync_catalog
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     monkeypatch.setenv("WORKSAMPLE_TASKS_DIR", str(mini_task.parent))
     assert sync_catalog(mini_task.parent) == ["mini-task"]
     by_catalog = _version("mini-task")
-    pipeline.register_task(mini_task)  # `worksample grade` / `task test` path
+    submissions.register_task(mini_task)  # `worksample grade` / `task test` path
     assert _version("mini-task") == by_catalog
     (mini_task / "grader" / "data" / "expected.txt").write_text("27")  # a content change is a new version
-    pipeline.register_task(mini_task)
+    submissions.register_task(mini_task)
     changed = _version("mini-task")
     assert changed != by_catalog
     sync_catalog(mini_task.parent)

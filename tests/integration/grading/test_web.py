@@ -12,13 +12,13 @@ EVIL = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
 def _graded_submission(task_folder, tmp_path, score=10.0):
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
     from worksample.grading.report import build_report
 
-    task = pipeline.register_task(task_folder)
+    task = submissions.register_task(task_folder)
     artifacts = tmp_path / "sub"
     (artifacts / "workspace").mkdir(parents=True)
-    sid = pipeline.create_submission(task, artifacts)
+    sid = submissions.create_submission(task, artifacts)
     run = tmp_path / "run"
     (run / "mock").mkdir(parents=True)
     calls = [{"ts": 100.0 + i, "request_id": f"r{i}", "key_hash": "k", "model": "m", "status": s, "fault": f,
@@ -37,8 +37,8 @@ def _graded_submission(task_folder, tmp_path, score=10.0):
     body = build_report(submission_id=sid, task=task.spec, task_dir=task_folder, result=result,
                         run={"status": "completed", "duration_s": 1, "cells": 1, "errors": []}, run_dir=run)
     body["run_dir"] = str(run)
-    claim = pipeline.claim(sid)
-    assert pipeline.finish(claim, body)
+    claim = submissions.claim(sid)
+    assert submissions.finish(claim, body)
     return sid
 
 
@@ -64,7 +64,7 @@ def test_submission_status_and_report_need_staff(client, tokens, mini_task, tmp_
 
 
 def test_regrade_is_admin_only_and_keeps_old_versions(client, tokens, mini_task, tmp_path, monkeypatch):
-    from worksample.grading import pipeline
+    from worksample.grading import submissions
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     sid = _graded_submission(mini_task, tmp_path)
@@ -74,8 +74,8 @@ def test_regrade_is_admin_only_and_keeps_old_versions(client, tokens, mini_task,
     assert client.post(path, headers=admin).status_code == 202
     assert client.get(f"/api/v1/submissions/{sid}", headers=admin).json()["status"] == "queued"
     assert client.post(path, headers=admin).status_code == 409  # already queued
-    claim = pipeline.claim(sid)
-    assert pipeline.finish(claim, {"score": 3, "max_score": 10, "passed": False, "checks": []})
+    claim = submissions.claim(sid)
+    assert submissions.finish(claim, {"score": 3, "max_score": 10, "passed": False, "checks": []})
     got = client.get(f"/api/v1/submissions/{sid}", headers=admin).json()
     assert got["report_versions"] == [1, 2] and got["score"] == 3
     assert client.get(f"/api/v1/submissions/{sid}/report?version=1", headers=admin).json()["score"] == 10

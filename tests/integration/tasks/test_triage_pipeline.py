@@ -76,12 +76,12 @@ def test_regrading_the_reference_gives_the_identical_score(grade, data_dir: Path
     label, and the curve-scored checks measure the same values, not merely
     the same capped points.
     """
-    from worksample.grading import pipeline
-    from worksample.grading.jobs import grade_submission
+    from worksample.grading import submissions
+    from worksample.grading.grade import grade_submission
 
     first = grade(TASK / "solution")
     first_labels = _labels_written(first)
-    assert pipeline.request_regrade(first["submission_id"])
+    assert submissions.request_regrade(first["submission_id"])
     again = grade_submission(first["submission_id"], {"worksample.test": "1"})
     assert (again["score"], again["passed"]) == (first["score"], first["passed"])
     assert {c["id"]: c["points"] for c in again["checks"]} == {c["id"]: c["points"] for c in first["checks"]}

@@ -35,7 +35,7 @@ def test_build_report_recomputes_score_and_pass_from_checks(tmp_path):
 
 
 def _cand(name, checks, score, expect=()):
-    return local.Candidate(name, None, list(expect), {"score": score, "max_score": 20, "passed": score >= 14,
+    return local.Solution(name, None, list(expect), {"score": score, "max_score": 20, "passed": score >= 14,
                                                       "checks": [{"id": k, "status": v} for k, v in checks.items()]})
 
 
@@ -98,7 +98,7 @@ def test_calibration_judge_wants_every_seed_right_and_prints_margins():
     def graded(name, seed, score, checks):
         return calibration.Graded(name, seed, score, 100, score >= 70, 70, checks, [], "completed", 60.0, 0.01)
 
-    cands = [local.Candidate("solution", None, []), local.Candidate("weak", None, ["a"])]
+    cands = [local.Solution("solution", None, []), local.Solution("weak", None, ["a"])]
     cal = calibration.Calibration("t", "v", [0, 1], cands, graded=[
         graded("solution", 0, 95, {"a": "pass"}), graded("solution", 1, 92, {"a": "pass"}),
         graded("weak", 0, 40, {"a": "fail"}), graded("weak", 1, 72, {"a": "pass"})])

@@ -63,7 +63,7 @@ def require_attempt_cookie(request: Request, attempt_id: str) -> None:
         raise HTTPException(status_code=403, detail="this browser has not started that attempt")
 
 
-async def run_start(request: Request, token: str):
+async def guarded_start(request: Request, token: str):
     """Start (or resume) by token with the guess limit applied; returns the AttemptView or raises HTTPException."""
     wait = guess_limiter.blocked(client_key(request))
     if wait:
@@ -84,7 +84,7 @@ async def run_start(request: Request, token: str):
 @router.post("/{token}/start")
 async def start(token: str, request: Request) -> JSONResponse:
     """Start the clock (or resume the running attempt) and set the attempt cookie."""
-    view = await run_start(request, token)
+    view = await guarded_start(request, token)
     resp = JSONResponse({"attempt_id": view.id, "deadline": view.deadline.isoformat(),
                          "workspace_url": view.workspace_url})
     resp.set_cookie(value=_cookie(view.id), **cookie_kwargs(is_secure(request)))

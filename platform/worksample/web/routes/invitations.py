@@ -15,7 +15,7 @@ from worksample.workspace.invitations import UnknownTask, create_invitation
 router = APIRouter(prefix="/api/v1/invitations", tags=["invitations"])
 
 
-class Candidate(BaseModel):
+class Invitee(BaseModel):
     """Who is invited."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,7 +28,7 @@ class InvitationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     task: str = Field(min_length=1, max_length=100, description="task slug")
-    candidate: Candidate
+    candidate: Invitee
 
 
 class InvitationPublic(BaseModel):

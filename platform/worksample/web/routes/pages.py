@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 
 from worksample.web import render
-from worksample.web.routes.attempts import client_key, is_secure, run_start
+from worksample.web.routes.attempts import client_key, is_secure, guarded_start
 from worksample.workspace.access import attempt_cookie_value, cookie_kwargs, guess_limiter
 from worksample.workspace.invitations import InvitationState, view_invitation
 
@@ -80,7 +80,7 @@ async def landing(token: str, request: Request) -> Response:
 async def start_form(token: str, request: Request) -> Response:
     """The Start button: start (or resume) the attempt, set the cookie, go to the workspace."""
     try:
-        view = await run_start(request, token)
+        view = await guarded_start(request, token)
     except HTTPException as exc:
         if exc.status_code == 404:
             return error_page(request, InvitationState.unknown, 404)

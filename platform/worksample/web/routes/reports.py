@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from worksample.grading import pipeline
+from worksample.grading import submissions
 from worksample.grading import render as draw
 from worksample.review.markdown import render_markdown
 from worksample.web.deps import Staff, require_staff
@@ -28,7 +28,7 @@ router = APIRouter()
 
 def notebook_document(submission_id: str, version: int | None, page: int = 1) -> str | None:
     """One page of the executed notebook as safe HTML, or None when the submission has no report."""
-    report = pipeline.latest_report(submission_id, version)
+    report = submissions.latest_report(submission_id, version)
     if report is None:
         return None
     path = Path(report.body.get("run_dir") or "/nonexistent") / "notebook.ipynb"

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from worksample.errors import RedisUnavailable
-from worksample.grading import pipeline
+from worksample.grading import submissions
 from worksample.web.deps import Staff, require_admin, require_reviewer
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"])
@@ -34,15 +34,15 @@ class SubmissionPublic(BaseModel):
 
 def submission_public(submission_id: str) -> SubmissionPublic | None:
     """The public view of a submission, with the newest report's score; None if unknown."""
-    sub = pipeline.get_submission(submission_id)
+    sub = submissions.get_submission(submission_id)
     if sub is None:
         return None
-    report = pipeline.latest_report(submission_id)
+    report = submissions.latest_report(submission_id)
     return SubmissionPublic(
         id=sub.id, attempt_id=sub.attempt_id, task=(report.body.get("task") if report else None), status=sub.status.value,
         score=report.score if report else None, max_score=report.max_score if report else None,
         passed=report.passed if report else None, report_version=report.version if report else None,
-        report_versions=pipeline.report_versions(submission_id), tries=sub.tries, error=sub.error,
+        report_versions=submissions.report_versions(submission_id), tries=sub.tries, error=sub.error,
         created_at=sub.created_at.isoformat(), updated_at=sub.updated_at.isoformat())
 
 
@@ -56,7 +56,7 @@ async def get_submission(submission_id: str, staff: Staff = Depends(require_revi
 
 
 def _report_body(submission_id: str, version: int | None) -> dict | None:
-    report = pipeline.latest_report(submission_id, version)
+    report = submissions.latest_report(submission_id, version)
     if report is None:
         return None
     body = {k: v for k, v in report.body.items() if k != "run_dir"}  # host paths stay on the host
@@ -75,7 +75,7 @@ async def get_report(submission_id: str, version: int | None = None, staff: Staf
 def _regrade(submission_id: str) -> bool:
     from worksample.jobs.grading import enqueue_grading
 
-    if not pipeline.request_regrade(submission_id):
+    if not submissions.request_regrade(submission_id):
         return False
     try:
         enqueue_grading(submission_id)
@@ -87,7 +87,7 @@ def _regrade(submission_id: str) -> bool:
 @router.post("/{submission_id}/regrade", status_code=202)
 async def regrade(submission_id: str, staff: Staff = Depends(require_admin)) -> dict:
     """Grade a finished submission again; the new report is a new version, the old ones are kept."""
-    sub = await run_in_threadpool(pipeline.get_submission, submission_id)
+    sub = await run_in_threadpool(submissions.get_submission, submission_id)
     if sub is None:
         raise HTTPException(404, "no such submission")
     if not await run_in_threadpool(_regrade, submission_id):

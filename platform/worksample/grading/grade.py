@@ -20,7 +20,7 @@ from pathlib import Path
 from worksample.config import get_settings
 from worksample.db.models import SubmissionStatus
 from worksample.errors import InfrastructureError
-from worksample.grading import pipeline
+from worksample.grading import submissions
 from worksample.grading.report import build_report, error_report
 from worksample.grading.runner import GradingInput, grade_workspace
 from worksample.timeouts import grading_ladder
@@ -46,12 +46,12 @@ def extra_pod_labels() -> dict[str, str]:
 def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -> dict | None:
     """Grade one submission; returns the stored report body, or None if there was nothing to do."""
     labels = {**extra_pod_labels(), **(labels or {})}
-    claim = pipeline.claim(submission_id)
+    claim = submissions.claim(submission_id)
     if claim is None:
         log.info("submission %s is not queued; nothing to do", submission_id)
         return None
     try:
-        with pipeline.Heartbeat(claim):
+        with submissions.Heartbeat(claim):
             body = _grade(claim, labels)
     # Every InfrastructureError (pod start, quota, kernel, mock, Docker, Redis...) is retried; a socket-level
     # ConnectionError (the stdlib's, e.g. from a client library) is the platform's too.
@@ -60,10 +60,10 @@ def grade_submission(submission_id: str, labels: dict[str, str] | None = None) -
     except Exception as exc:  # a grader or platform bug: recorded, never retried, never lost
         log.exception("grading %s failed", submission_id)
         body = error_report(submission_id, claim.task_slug, f"grading failed: {type(exc).__name__}: {exc}")
-        if pipeline.finish(claim, body, SubmissionStatus.error):
+        if submissions.finish(claim, body, SubmissionStatus.error):
             _graded(submission_id)
         return body
-    if pipeline.finish(claim, body):
+    if submissions.finish(claim, body):
         _graded(submission_id)
     return body
 
@@ -74,7 +74,7 @@ def _graded(submission_id: str) -> None:
     events.submission_graded(submission_id)
 
 
-def _grade(claim: pipeline.Claim, labels: dict[str, str] | None) -> dict:
+def _grade(claim: submissions.Claim, labels: dict[str, str] | None) -> dict:
     work_dir = claim.artifacts_path / "grading" / f"{int(time.time() * 1000)}-{claim.token}"
     work_dir.mkdir(parents=True)
     # `task test --seeds N` grades under other mock seeds through the pod label worksample.seed (default 0).
@@ -89,18 +89,18 @@ def _grade(claim: pipeline.Claim, labels: dict[str, str] | None) -> dict:
     return body
 
 
-def _infrastructure_fault(claim: pipeline.Claim, exc: Exception) -> dict | None:
+def _infrastructure_fault(claim: submissions.Claim, exc: Exception) -> dict | None:
     message = f"{type(exc).__name__}: {exc}"
-    if claim.token >= pipeline.MAX_TRIES:
+    if claim.token >= submissions.MAX_TRIES:
         body = error_report(claim.submission_id, claim.task_slug,
                             f"gave up after {claim.token} tries: {message}")
-        pipeline.finish(claim, body, SubmissionStatus.error)
+        submissions.finish(claim, body, SubmissionStatus.error)
         return body
-    pipeline.release(claim, message)
+    submissions.release(claim, message)
     raise InfrastructureFault(message) from exc
 
 
-def reconcile(running_after: float = pipeline.STALE_RUNNING_S, queued_after: float = pipeline.STALE_QUEUED_S) -> list[str]:
+def reconcile(running_after: float = submissions.STALE_RUNNING_S, queued_after: float = submissions.STALE_QUEUED_S) -> list[str]:
     """Re-enqueue submissions left behind by a lost worker or a lost Redis; returns their ids.
 
     Runs in every worker (at start and every reaper pass). Enqueuing twice is
@@ -109,7 +109,7 @@ def reconcile(running_after: float = pipeline.STALE_RUNNING_S, queued_after: flo
     from worksample.jobs.grading import pending_submission_ids
 
     pending = pending_submission_ids()  # a queued row whose job still waits needs no second job
-    ids = pipeline.stale_submissions(running_after=running_after, queued_after=queued_after, skip=pending)
+    ids = submissions.stale_submissions(running_after=running_after, queued_after=queued_after, skip=pending)
     for submission_id in ids:
         queue_grading(submission_id)
     return ids
@@ -119,7 +119,7 @@ def queue_grading(submission_id: str) -> str:
     """Enqueue the grading of a stored submission with its task's job timeout (the ladder's `job`); the job id."""
     from worksample.jobs.grading import enqueue_grading
 
-    return enqueue_grading(submission_id, job_timeout=grading_ladder(pipeline.grading_timeout_s(submission_id)).job)
+    return enqueue_grading(submission_id, job_timeout=grading_ladder(submissions.grading_timeout_s(submission_id)).job)
 
 
 def grading_dir() -> Path:
