@@ -2,67 +2,71 @@
 
     python tasks/churn-model/tools/build_notebooks.py
 
-Each source is a Python file in "percent" format: a cell starts with `# %%`
-(code) or `# %% [markdown]` (markdown, each line prefixed with `# `). The built
-notebooks (nbformat 4.5, no outputs) are committed; edit the sources and
-rebuild rather than editing the .ipynb files by hand.
+Sources are percent-format Python files (format and writer: worksample_grader.tasktools).
+Each source other than the starter and the reference is the baseline of its name; a
+baseline in EDITS is the reference with a few named edits instead, so it differs from the
+reference exactly in the weakness it is named after. The built notebooks are committed:
+edit the sources and rebuild rather than editing the .ipynb files by hand.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import sys
 from pathlib import Path
 
-TASK_DIR = Path(__file__).resolve().parent.parent
-SOURCES = Path(__file__).resolve().parent / "notebooks"
+TOOLS = Path(__file__).resolve().parent
+TASK_DIR = TOOLS.parent
+SOURCES = TOOLS / "notebooks"
 ENTRYPOINT = "churn.ipynb"
-TARGETS = {"starter.py": f"starter/{ENTRYPOINT}", "solution.py": f"solution/{ENTRYPOINT}",
-           **{f"{name}.py": f"baselines/{name}/{ENTRYPOINT}" for name in
-              ("leaky", "random_split", "majority_class", "no_imbalance_handling", "overfit")}}
+sys.path.insert(0, str(TASK_DIR.parents[1] / "graders"))
+
+from worksample_grader.tasktools import patched, write_all  # noqa: E402
+
+_MODEL_CARD_METRICS = """\
+# - **Metrics**: PR-AUC (average precision), since churn is rare (about 5 % a month) and the retention
+#   team works down a ranked list; Brier score and mean predicted vs observed rate for calibration,
+#   since finance sums the probabilities. No class weights: they would inflate the probabilities.
+# - **Validation results** (2025-10..12): PR-AUC 0.31 (random ranking 0.05); Brier 0.041 (base rate
+#   alone 0.048); mean predicted churn 5.5 % vs 5.0 % observed. With the leaking column the same
+#   validation shows a PR-AUC near 0.9, which production would never see.
+"""
+EDITS: dict[str, list[tuple[str, str]]] = {
+    # The reference plus the column filled only after a customer churned: a validation PR-AUC near 0.9
+    # that the score month (where the column is filled at random) never sees. Its model card says nothing.
+    "leaky": [
+        ('    cols = ["tenure",',
+         '    df["winback_offered"] = df.winback_offer_date.notna().astype(int)\n    cols = ["winback_offered", "tenure",'),
+        (_MODEL_CARD_METRICS, """\
+# - **Metrics**: PR-AUC (average precision), since churn is rare (about 6 %) and the retention team
+#   works down a ranked list; Brier score and mean predicted vs observed rate for calibration, since
+#   finance sums the probabilities. No class weights: they would inflate the probabilities.
+"""),
+    ],
+}
 
 
-def parse_cells(text: str) -> list[tuple[str, str]]:
-    """(cell_type, source) pairs from percent-format text."""
-    cells: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            cells.append(("markdown" if "[markdown]" in line else "code", []))
-        elif cells:
-            cells[-1][1].append(line)
-    out = []
-    for kind, lines in cells:
-        if kind == "markdown":
-            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines]
-        source = "\n".join(lines).strip("\n")
-        if source:
-            out.append((kind, source))
-    return out
+def source_of(name: str) -> str:
+    """The percent-format source of notebook `name` ("starter", "solution" or a baseline's name)."""
+    if name in EDITS:
+        return patched(source_of("solution"), EDITS[name], name)
+    return (SOURCES / f"{name}.py").read_text(encoding="utf-8")
 
 
-def notebook(cells: list[tuple[str, str]], name: str) -> dict:
-    """An nbformat 4.5 notebook dict with stable cell ids and no outputs."""
-    nb_cells = []
-    for i, (kind, source) in enumerate(cells):
-        cell = {"cell_type": kind, "id": hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:8], "metadata": {},
-                "source": source.splitlines(keepends=True)}
-        if kind == "code":
-            cell.update(execution_count=None, outputs=[])
-        nb_cells.append(cell)
-    return {"cells": nb_cells, "nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                         "language_info": {"name": "python"}}}
+def baselines() -> list[str]:
+    """Every baseline's name: one per source file beside the starter and the reference, and each in EDITS."""
+    own = {p.stem for p in SOURCES.glob("*.py")} - {"starter", "solution"}
+    return sorted(own | set(EDITS))
+
+
+def sources() -> dict[str, str]:
+    """Notebook path in the task → its percent-format source."""
+    return {f"starter/{ENTRYPOINT}": source_of("starter"), f"solution/{ENTRYPOINT}": source_of("solution"),
+            **{f"baselines/{name}/{ENTRYPOINT}": source_of(name) for name in baselines()}}
 
 
 def main() -> None:
-    """Build every notebook in TARGETS."""
-    for source, target in TARGETS.items():
-        text = (SOURCES / source).read_text(encoding="utf-8")
-        path = TASK_DIR / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(notebook(parse_cells(text), target), indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
-        print(f"built {target}")
+    """Build every notebook."""
+    write_all(TASK_DIR, sources())
 
 
 if __name__ == "__main__":

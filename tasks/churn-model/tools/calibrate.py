@@ -17,7 +17,6 @@ Run it after changing the data or the reference; it takes about a minute.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -30,29 +29,17 @@ TASK_DIR = Path(__file__).resolve().parent.parent
 HIDDEN = TASK_DIR / "grader" / "data"
 OUT = HIDDEN / "calibration.json"
 MARGIN = 0.01  # numpy/sklearn builds may move the reference's PR-AUC in the third decimal
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(TASK_DIR.parents[1] / "graders"))
 
+from worksample_grader.tasktools import code_of, load_module  # noqa: E402
 
-def _sibling(name: str):
-    """A module of this tools/ folder, loaded by path under a name of its own: the tools of another
-    task have modules of the same names, and a plain import would take whichever came first."""
-    spec = importlib.util.spec_from_file_location(f"tools_{TASK_DIR.name.replace('-', '_')}_{name}",
-                                                  Path(__file__).resolve().with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_build = _sibling("build_notebooks")
-SOURCES, parse_cells = _build.SOURCES, _build.parse_cells
+# Loaded by path under names of their own: other tasks' tools and graders have modules of the same names.
+build = load_module("tools_churn_model_build_notebooks", TASK_DIR / "tools" / "build_notebooks.py")
 
 
 def grader_module():
     """The hidden suite's metric functions (one definition of PR-AUC and ECE)."""
-    spec = importlib.util.spec_from_file_location("churn_metrics", TASK_DIR / "grader" / "metrics.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module("churn_metrics", TASK_DIR / "grader" / "metrics.py")
 
 
 def _rows(path: Path) -> list[dict]:
@@ -75,7 +62,7 @@ def naive_levels(metrics) -> dict[str, float]:
 
 def run_reference(metrics) -> dict[str, float]:
     """Run the reference's code on the hidden data in a scratch workspace; its PR-AUC, ECE and time."""
-    code = "\n\n".join(src for kind, src in parse_cells((SOURCES / "solution.py").read_text()) if kind == "code")
+    code = code_of(build.source_of("solution"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copytree(HIDDEN / "holdout", work / "data")

@@ -2,33 +2,25 @@
 
     python tasks/rag-repair/tools/build_notebooks.py
 
-Sources are percent-format Python files (the churn-model task's builder parses and writes
-them; one builder for both tasks). Most baselines are the starter or the reference with a
-few exact edits (VARIANTS): each `old` must occur exactly once in its source, so a baseline
-differs from what it is built on only where its baseline.yaml says.
+Sources are percent-format Python files (format and writer: worksample_grader.tasktools).
+Most baselines are the starter or the reference with a few exact edits (VARIANTS): each
+`old` must occur exactly once in its source, so a baseline differs from what it is built on
+only where its baseline.yaml says. Cells that notebooks must share are written once and
+included (`# include: FILE`): _handbook_pages.py (the starter and the reference load the
+data alike) and _sentence_index.py (the TF-IDF index of both no-embedding baselines).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
+import sys
 from pathlib import Path
 
 TASK_DIR = Path(__file__).resolve().parent.parent
 SOURCES = Path(__file__).resolve().parent / "notebooks"
 ENTRYPOINT = "assistant.ipynb"
+sys.path.insert(0, str(TASK_DIR.parents[1] / "graders"))
 
-
-def _churn_builder():
-    path = TASK_DIR.parent / "churn-model" / "tools" / "build_notebooks.py"
-    spec = importlib.util.spec_from_file_location("tools_churn_model_build_notebooks", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_builder = _churn_builder()
-parse_cells, notebook = _builder.parse_cells, _builder.notebook
+from worksample_grader.tasktools import patched, read_source, write_all  # noqa: E402
 
 _WRITEUP_HALF = """# TODO: for each defect, what it was, how you found it and how you fixed it."""
 VARIANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -77,23 +69,17 @@ TARGETS = {"starter": "starter", "solution": "solution", **{name: f"baselines/{n
 def source_of(name: str) -> str:
     """The percent-format source of notebook `name`, its variant edits applied."""
     base, edits = VARIANTS[name]
-    text = (SOURCES / base).read_text(encoding="utf-8")
-    for old, new in edits:
-        if text.count(old) != 1:
-            raise ValueError(f"{name}: edit target occurs {text.count(old)} times in {base}: {old[:60]!r}")
-        text = text.replace(old, new)
-    return text
+    return patched(read_source(SOURCES / base), edits, name)
+
+
+def sources() -> dict[str, str]:
+    """Notebook path in the task → its percent-format source."""
+    return {f"{folder}/{ENTRYPOINT}": source_of(name) for name, folder in TARGETS.items()}
 
 
 def main() -> None:
     """Build every notebook in TARGETS."""
-    for name, folder in TARGETS.items():
-        target = f"{folder}/{ENTRYPOINT}"
-        path = TASK_DIR / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(notebook(parse_cells(source_of(name)), target), indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
-        print(f"built {target}")
+    write_all(TASK_DIR, sources())
 
 
 if __name__ == "__main__":

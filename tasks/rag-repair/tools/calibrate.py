@@ -17,7 +17,6 @@ the starter or the reference.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -38,16 +37,10 @@ MEASURES = ("accuracy", "citation_precision", "recall")
 sys.path.insert(0, str(REPO / "graders"))
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from worksample_grader.tasktools import code_of, load_module  # noqa: E402
 
-
-build = _load("tools_rag_repair_build_notebooks", TASK_DIR / "tools" / "build_notebooks.py")
-metrics = _load("rag_repair_metrics", TASK_DIR / "grader" / "metrics.py")
+build = load_module("tools_rag_repair_build_notebooks", TASK_DIR / "tools" / "build_notebooks.py")
+metrics = load_module("rag_repair_metrics", TASK_DIR / "grader" / "metrics.py")
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -62,7 +55,7 @@ def _port() -> int:
 
 def run_candidate(name: str, seed: int, work: Path) -> Path:
     """Run notebook `name`'s code on the hidden edition against a fresh mock; the workspace folder."""
-    code = "\n\n".join(src for kind, src in build.parse_cells(build.source_of(name)) if kind == "code")
+    code = code_of(build.source_of(name))
     ws = work / f"{name}-{seed}"
     shutil.copytree(HIDDEN / "holdout", ws / "data")
     (ws / "run.py").write_text(code, encoding="utf-8")

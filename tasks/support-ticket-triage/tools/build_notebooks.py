@@ -2,81 +2,95 @@
 
     python tasks/support-ticket-triage/tools/build_notebooks.py
 
-Each source is a Python file in "percent" format: cells start with `# %%`
-(code) or `# %% [markdown]` (markdown, each line prefixed with `# `). The
-built notebooks (nbformat 4.5, no outputs) are committed; edit the sources
-and rebuild rather than editing the .ipynb files by hand.
+Sources are percent-format Python files (format and writer: worksample_grader.tasktools).
+A baseline in EDITS is the reference or another baseline with a few named edits, so it
+differs from what it is built on exactly in the weakness it is named after; the others
+have sources of their own. The built notebooks are committed: edit the sources and
+rebuild rather than editing the .ipynb files by hand.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import sys
 from pathlib import Path
 
 TASK_DIR = Path(__file__).resolve().parent.parent
 SOURCES = Path(__file__).resolve().parent / "notebooks"
-TARGETS = {
-    "starter.py": "starter/triage.ipynb",
-    "solution.py": "solution/triage.ipynb",
-    "no_retry.py": "baselines/no_retry/triage.ipynb",
-    "retry_storm.py": "baselines/retry_storm/triage.ipynb",
-    "big_spender.py": "baselines/big_spender/triage.ipynb",
-    "leaky.py": "baselines/leaky/triage.ipynb",
-    "lazy.py": "baselines/lazy/triage.ipynb",
-    "keyword_rules.py": "baselines/keyword_rules/triage.ipynb",
-    "lookup.py": "baselines/lookup/triage.ipynb",
-    "nonce_retry_storm.py": "baselines/nonce_retry_storm/triage.ipynb",
+ENTRYPOINT = "triage.ipynb"
+sys.path.insert(0, str(TASK_DIR.parents[1] / "graders"))
+
+from worksample_grader.tasktools import patched, read_source, write_all  # noqa: E402
+
+# Baselines with a source of their own; `starter` is the unchanged starter handed in.
+OWN = {"starter": "starter.py", "no_retry": "no_retry.py", "retry_storm": "retry_storm.py",
+       "big_spender": "big_spender.py", "lazy": "lazy.py", "keyword_rules": "keyword_rules.py", "lookup": "lookup.py",
+       "nonce_retry_storm": "nonce_retry_storm.py"}
+
+_PII_SECTION = '''# %% [markdown]
+# ## Personal data stays here
+# Emails, phone numbers, card-like numbers and customers' names are replaced by
+# placeholders before a ticket is sent. Card numbers go first so the phone pattern
+# does not eat them; names are caught where tickets put them: a line that is only a
+# name (a signature) and "This is / My name is <Name>". Dates are left alone.
+
+# %%
+CARD = re.compile(r"\\b(?:\\d[ -]?){13,19}\\b")
+EMAIL = re.compile(r"[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+")
+PHONE = re.compile(r"(?<![\\w-])[+(]?\\d[\\d ()-]{7,}\\d")
+DATE = re.compile(r"\\b\\d{4}-\\d{2}-\\d{2}\\b")
+NAME_LINE = re.compile(r"^(?:[A-Z][a-z]+ ){1,2}[A-Z][a-z'-]+$", re.M)
+INTRO = re.compile(r"\\b(This is|I am|I'm|My name is) [A-Z][a-z]+(?: [A-Z][a-z'-]+)+")
+
+
+def redact(text: str) -> str:
+    """Replace card numbers, email addresses, phone numbers and names with placeholders."""
+    text = EMAIL.sub("[EMAIL]", CARD.sub("[CARD]", text))
+    text = PHONE.sub(lambda m: m.group(0) if DATE.fullmatch(m.group(0).strip()) else "[PHONE]", text)
+    return INTRO.sub(r"\\1 [NAME]", NAME_LINE.sub("[NAME]", text))
+
+
+assert redact("mail jo.doe@x.io or +44 7700 900123, card 4111 1111 1111 1111") == "mail [EMAIL] or [PHONE], card [CARD]"
+assert redact("This is Ana Lima from Acme.\\n\\nThanks,\\nJo Doe\\n[EMAIL]") == "This is [NAME] from Acme.\\n\\nThanks,\\n[NAME]\\n[EMAIL]"
+
+'''
+EDITS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    # The reference, but tickets are sent verbatim: the redaction cell is gone and nothing calls it.
+    "leaky": ("solution", [
+        ("# # Support-ticket triage: reference solution\n#\n# Cheap model first, escalate the risky few to the premium model; redact personal\n"
+         "# data before anything leaves the building; treat ticket text as untrusted data;",
+         "# # Triage (baseline: leaky)\n#\n# Cheap model first, escalate the risky few to the premium model; send tickets as they\n"
+         "# were written (emails, phone numbers, card numbers and all); treat ticket text as untrusted data;"),
+        (_PII_SECTION, ""),
+        ("one ticket, with personal data redacted (plus", "one ticket (plus"),
+        ("and the (redacted) text", "and the text"),
+        ("f\"subject: {redact(row['subject'])}\\n\\n{redact(row['body'])}\\n</ticket>\")",
+         "f\"subject: {row['subject']}\\n\\n{row['body']}\\n</ticket>\")"),
+        ("{row['customer_tier']}\\n{redact(row['subject'])}\\n{redact(row['body'])}\"",
+         "{row['customer_tier']}\\n{row['subject']}\\n{row['body']}\""),
+        ("# **Customer data.** Emails, phone numbers, card numbers and names are redacted before\n"
+         "# any prompt is sent; ticket text is fenced", "# **Customer data.** Ticket text is fenced"),
+    ]),
 }
-# Notebooks built a second time under another path: the `starter` baseline is the unchanged starter.
-COPIES = {"baselines/starter/triage.ipynb": "starter.py"}
 
 
-def targets() -> list[tuple[str, str]]:
-    """(source, target) of every notebook to build, copies included."""
-    return list(TARGETS.items()) + [(source, target) for target, source in COPIES.items()]
+def source_of(name: str) -> str:
+    """The percent-format source of notebook `name` ("solution", or a baseline's name)."""
+    if name in EDITS:
+        base, edits = EDITS[name]
+        return patched(source_of(base), edits, name)
+    return read_source(SOURCES / {"solution": "solution.py", **OWN}[name])
 
 
-def parse_cells(text: str) -> list[tuple[str, str]]:
-    """(cell_type, source) pairs from percent-format text."""
-    cells: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            cells.append(("markdown" if "[markdown]" in line else "code", []))
-        elif cells:
-            cells[-1][1].append(line)
-    out = []
-    for kind, lines in cells:
-        if kind == "markdown":
-            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines]
-        source = "\n".join(lines).strip("\n")
-        if source:
-            out.append((kind, source))
-    return out
-
-
-def notebook(cells: list[tuple[str, str]], name: str) -> dict:
-    """An nbformat 4.5 notebook dict with stable cell ids."""
-    nb_cells = []
-    for i, (kind, source) in enumerate(cells):
-        cell = {"cell_type": kind, "id": hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:8], "metadata": {},
-                "source": source.splitlines(keepends=True)}
-        if kind == "code":
-            cell.update(execution_count=None, outputs=[])
-        nb_cells.append(cell)
-    return {"cells": nb_cells, "nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                         "language_info": {"name": "python"}}}
+def sources() -> dict[str, str]:
+    """Notebook path in the task → its percent-format source."""
+    baselines = sorted({*OWN, *EDITS})
+    return {f"starter/{ENTRYPOINT}": source_of("starter"), f"solution/{ENTRYPOINT}": source_of("solution"),
+            **{f"baselines/{name}/{ENTRYPOINT}": source_of(name) for name in baselines}}
 
 
 def main() -> None:
-    """Build every notebook in TARGETS."""
-    for source, target in targets():
-        text = (SOURCES / source).read_text(encoding="utf-8")
-        path = TASK_DIR / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(notebook(parse_cells(text), target), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"built {target}")
+    """Build every notebook."""
+    write_all(TASK_DIR, sources())
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ Writes grader/data/calibration.json and baselines/lookup/labels_by_subject.json.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import csv
 import json
 import math
@@ -31,22 +30,12 @@ from pathlib import Path
 
 TASK_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TASK_DIR.parents[1] / "graders"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _sibling(name: str):
-    """A module of this tools/ folder, loaded by path under a name of its own: the tools of another
-    task have modules of the same names, and a plain import would take whichever came first."""
-    spec = importlib.util.spec_from_file_location(f"tools_{TASK_DIR.name.replace('-', '_')}_{name}",
-                                                  Path(__file__).resolve().with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_build = _sibling("build_notebooks")
-SOURCES, parse_cells = _build.SOURCES, _build.parse_cells
+from worksample_grader.tasktools import load_module, parse_cells  # noqa: E402
 from worksample_grader.scoring import macro_f1, weighted_accuracy  # noqa: E402
+
+# Loaded by path under a name of its own: other tasks' tools have a build_notebooks.py too.
+build = load_module("tools_support_ticket_triage_build_notebooks", TASK_DIR / "tools" / "build_notebooks.py")
 
 CATEGORIES = ("billing", "bug", "account_access", "feature_request", "outage", "security", "how_to")
 P1_WEIGHT = 3.0  # as in grader/test_triage.py
@@ -63,7 +52,7 @@ def _rows(path: Path) -> list[dict]:
 
 def keyword_rules():
     """The `keyword_label` function of the keyword_rules baseline, from its rules cell."""
-    cells = parse_cells((SOURCES / "keyword_rules.py").read_text(encoding="utf-8"))
+    cells = parse_cells(build.source_of("keyword_rules"))
     source = next(src for kind, src in cells if kind == "code" and src.startswith("# rules"))
     namespace: dict = {}
     exec(compile(source, "keyword_rules.py", "exec"), namespace)  # our own file, not candidate code

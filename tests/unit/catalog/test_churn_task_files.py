@@ -8,7 +8,6 @@ simulation that removes one fails here rather than in a slow calibration.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import statistics
 import subprocess
@@ -17,6 +16,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+
+from worksample_grader.tasktools import load_module
 
 TASK = Path(__file__).resolve().parents[3] / "tasks" / "churn-model"
 PUBLIC, HOLDOUT = TASK / "data", TASK / "grader" / "data" / "holdout"
@@ -29,14 +30,6 @@ pytestmark = pytest.mark.timeout(120)
 def _rows(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -124,18 +117,9 @@ def test_candidate_files_carry_no_labels():
 
 
 def test_calibration_levels_match_the_data():
-    metrics = _load("churn_metrics_files", TASK / "grader" / "metrics.py")
-    calibrate = _load("churn_calibrate", TASK / "tools" / "calibrate.py")
+    metrics = load_module("churn_metrics_files", TASK / "grader" / "metrics.py")
+    calibrate = load_module("churn_calibrate", TASK / "tools" / "calibrate.py")
     levels = json.loads((TASK / "grader" / "data" / "calibration.json").read_text())
     naive = calibrate.naive_levels(metrics)
     assert naive == levels["naive"]["approaches"] and levels["naive"]["pr_auc"] == max(naive.values())
     assert levels["naive"]["pr_auc"] + 0.15 < levels["reference"]["pr_auc"] < levels["reference"]["measured_pr_auc"]
-
-
-def test_notebooks_are_built_from_their_sources():
-    build = _load("churn_build_notebooks", TASK / "tools" / "build_notebooks.py")
-    for source, target in build.TARGETS.items():
-        expected = build.notebook(build.parse_cells((build.SOURCES / source).read_text(encoding="utf-8")), target)
-        assert json.loads((TASK / target).read_text(encoding="utf-8")) == expected, f"rebuild {target}"
-    assert {p.name for p in (TASK / "baselines").iterdir()} == {
-        t.split("/")[1] for t in build.TARGETS.values() if t.startswith("baselines/")}

@@ -8,10 +8,11 @@ old hold-out shared 112 of 120 subjects and 56.5 % of its distinct word
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
 from pathlib import Path
+
+from worksample_grader.tasktools import load_module
 
 TASK = Path(__file__).resolve().parents[3] / "tasks" / "support-ticket-triage"
 MAX_SHARED_4GRAMS = 0.03  # share of the hold-out's distinct word 4-grams also found in the public tickets
@@ -56,9 +57,7 @@ def test_holdout_has_realistic_variety():
 
 
 def test_naive_approaches_sit_well_below_the_reference():
-    spec = importlib.util.spec_from_file_location("calibrate", TASK / "tools" / "calibrate.py")
-    calibrate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(calibrate)
+    calibrate = load_module("tools_support_ticket_triage_calibrate", TASK / "tools" / "calibrate.py")
     labels = {r["id"]: r for r in _rows("grader/data/holdout_labels.csv")}
     naive = calibrate.naive_levels(HOLDOUT, labels)
     stored = json.loads((TASK / "grader" / "data" / "calibration.json").read_text())
@@ -69,9 +68,7 @@ def test_naive_approaches_sit_well_below_the_reference():
 
 def test_full_points_sit_exactly_at_the_reference_worst_run_rounded_down(tmp_path: Path):
     """No tolerance below the reference (regrades are deterministic), and rounding never lifts full points above it."""
-    spec = importlib.util.spec_from_file_location("calibrate", TASK / "tools" / "calibrate.py")
-    calibrate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(calibrate)
+    calibrate = load_module("tools_support_ticket_triage_calibrate", TASK / "tools" / "calibrate.py")
     labels = {r["id"]: r for r in _rows("grader/data/holdout_labels.csv")}
     runs = []
     for n, wrong in enumerate((3, 7)):  # two runs of the reference: 3 and 7 tickets mislabelled

@@ -18,15 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 DATA, OUT = Path("data"), Path("outputs")
 OUT.mkdir(exist_ok=True)
 client = OpenAI(max_retries=6, timeout=10)
-sentences, owners = [], []
-for path in sorted((DATA / "handbook").glob("*.md")):
-    title, _, text = path.read_text(encoding="utf-8").partition("\n\n")
-    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-        sentences.append(sentence)
-        owners.append(path.stem)
-questions = [json.loads(line) for line in (DATA / "questions.jsonl").read_text().splitlines() if line.strip()]
-vectorizer = TfidfVectorizer(stop_words="english").fit(sentences)
-matrix = vectorizer.transform(sentences)
+# include: _sentence_index.py
 
 # %%
 VALUE = re.compile(r"EUR \d+|#[\w-]+|\b[A-Z]{2,}-[\w-]+|\b\d{1,2}:\d{2}\b|room \d+\.\d+|\b\d+\b"

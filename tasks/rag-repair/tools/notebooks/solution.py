@@ -27,13 +27,7 @@ IDK = "I don't know"
 client = OpenAI(max_retries=6, timeout=10)
 log = logging.getLogger("assistant")
 
-# %%
-pages = {}
-for path in sorted((DATA / "handbook").glob("*.md")):
-    title, _, text = path.read_text(encoding="utf-8").partition("\n\n")
-    pages[path.stem] = {"title": title.lstrip("# ").strip(), "text": text.strip()}
-questions = [json.loads(line) for line in (DATA / "questions.jsonl").read_text().splitlines() if line.strip()]
-print(f"{len(pages)} handbook pages, {len(questions)} questions")
+# include: _handbook_pages.py
 
 
 # %%

@@ -30,13 +30,7 @@ WORKERS = 8
 client = OpenAI(max_retries=0, timeout=30)
 log = logging.getLogger("assistant")
 
-# %%
-pages = {}
-for path in sorted((DATA / "handbook").glob("*.md")):
-    title, _, text = path.read_text(encoding="utf-8").partition("\n\n")
-    pages[path.stem] = {"title": title.lstrip("# ").strip(), "text": text.strip()}
-questions = [json.loads(line) for line in (DATA / "questions.jsonl").read_text().splitlines() if line.strip()]
-print(f"{len(pages)} handbook pages, {len(questions)} questions")
+# include: _handbook_pages.py
 
 
 # %%
