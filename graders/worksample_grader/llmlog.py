@@ -52,9 +52,21 @@ TRANSIENT_FAULTS = frozenset({"server_error", "overloaded", "bad_gateway", "time
 # A wait counts as honouring retry-after if it is at most this much shorter
 # (clock granularity, the log's rounding).
 WAIT_TOLERANCE_S = 0.05
-# Backoff "grows" if each wait is at least this fraction of the one before it
-# (jitter may shrink a wait a little) and the last is longer than the first.
-BACKOFF_JITTER = 0.75
+# Waits are measured from the log: from the end of the failed call (the mock
+# finished answering) to the arrival of the next attempt. Whatever load the
+# host is under, that interval holds all of the wait the client chose plus its
+# own turnaround, so a measured wait is never shorter than the chosen one: a
+# floor on waits (retry-after, a minimum wait) can only err in favour of an
+# honest client. Load can, though, make an immediate retry look like a wait,
+# so growth is judged by comparing waits with each other (see check_backoff).
+MIN_RETRY_WAIT_S = 0.2  # a retry after a transient failure must wait at least this long
+# Share of successive-wait pairs that may fail to grow. Honest backoff leaves some: a
+# wait measured after a stalled call includes the client's read timeout, jitter and
+# host load shift waits. An immediate retrier's pairs grow only by chance, about half
+# of them: with the grading outage's 24 or more pairs, a share of 0.25 lets one pass
+# with a probability of about 1 % (binomial), and only on a host so loaded that its
+# retries also clear MIN_RETRY_WAIT_S, which they do not on an idle one.
+MAX_NON_GROWING_SHARE = 0.25
 # request_hash of the mock's free GET endpoints (sha256 of "METHOD PATH").
 FREE_HASHES = frozenset(hashlib.sha256(f"GET {p}".encode()).hexdigest() for p in ("/v1/models", "/v1/models/"))
 
@@ -282,23 +294,45 @@ def check_retry_after(calls: list[Call]) -> Finding:
 
 
 def check_backoff(calls: list[Call]) -> Finding:
-    """Runs of transient failures of one request: do the waits between attempts grow?
+    """Successive waits after transient failures of one request: does each wait grow on the one before?
 
-    Evidence is each run with at least two waits after transient failures
-    (a single wait shows no growth). A run fails if a wait is much shorter
-    than the one before it, or the last wait is not longer than the first.
+    Evidence is each pair of successive waits after transient failures of
+    the same request (one wait shows no growth); a pair whose second wait is
+    not longer than the first is a violation. Judged pair by pair, not by
+    absolute length: a client that retries at once waits only its own
+    turnaround, which host load stretches alike on both sides of a pair, so
+    its pairs grow about half the time whatever the load; exponential
+    backoff doubles, which load's noise seldom undoes. Callers judge the
+    share of violations (`llm_resilience` tolerates a few).
     """
     evidence, bad, details = 0, 0, []
     for chain in _attempt_chains(calls):
         waits = [nxt.ts - prev.end for prev, nxt in zip(chain, chain[1:]) if prev.transient]
-        if len(waits) < 2:
-            continue
-        evidence += 1
-        shrinks = any(b < a * BACKOFF_JITTER for a, b in zip(waits, waits[1:]))
-        if shrinks or waits[-1] <= waits[0]:
-            bad += 1
-            details.append(f"{chain[0].logical[:12]}: waits {', '.join(f'{w:.3f}s' for w in waits)}")
+        for a, b in zip(waits, waits[1:]):
+            evidence += 1
+            if b <= a:
+                bad += 1
+                details.append(f"{chain[0].logical[:12]}: waited {a:.3f}s then {b:.3f}s")
     return Finding.judge(evidence, bad, details)
+
+
+def check_retry_waits(calls: list[Call], min_wait_s: float = MIN_RETRY_WAIT_S) -> Finding:
+    """Every retry after a transient failure: did it wait at least `min_wait_s`? (Load only lengthens waits.)"""
+    evidence, bad, details = 0, 0, []
+    for chain in _attempt_chains(calls):
+        for prev, nxt in zip(chain, chain[1:]):
+            if prev.transient:
+                evidence += 1
+                wait = nxt.ts - prev.end
+                if wait < min_wait_s:
+                    bad += 1
+                    details.append(f"{prev.request_id}: retried {wait:.3f}s after a {prev.status}")
+    return Finding.judge(evidence, bad, details)
+
+
+def backs_off(growth: Finding, waits: Finding) -> bool:
+    """backoff_after_5xx's rule: few successive waits fail to grow, and no retry came within MIN_RETRY_WAIT_S."""
+    return growth.violations <= MAX_NON_GROWING_SHARE * growth.evidence and waits.verdict is Verdict.PASS
 
 
 def check_non_retryable(calls: list[Call]) -> Finding:

@@ -4,8 +4,15 @@ Tasks include it with `grading: {include: [llm_resilience]}`. Every check is
 judged from the mock's own call log (`llm_log`), which the candidate's code
 never touched. No check passes for want of evidence: a run that made no calls,
 or never met the failure a check is about, fails that check with "no
-evidence". The grading profile schedules each kind of failure by request
-index (DESIGN §13), so a run of MIN_PAID_CALLS calls meets every kind.
+evidence". The grading profile schedules each kind of failure by the rank
+of a distinct question (DESIGN §13), so a run of MIN_PAID_CALLS calls meets
+every kind; its outage fails each question it covers several times in a
+row, so every client that keeps retrying shows several successive waits.
+
+Waits are judged so that load on the host cannot flip a verdict (see
+llmlog): a floor on a wait (retry-after, MIN_RETRY_WAIT_S) only errs in
+favour of the candidate, because load only lengthens measured waits; whether
+waits grow is judged pair by pair over many pairs, which load does not fake.
 
 Requests are told apart by their logical request (`llmlog.Call.logical`), so
 a per-retry nonce does not hide a retry; free calls (models.list) are never
@@ -22,10 +29,6 @@ from worksample_grader.evidence import require
 
 MAX_IN_FLIGHT = 8  # "bounded concurrency": more open requests than this is a stampede
 MAX_ATTEMPTS = 8  # attempts of one request (first try + retries) before it must give up
-MIN_RETRY_WAIT_S = 0.2  # a single retry after a 5xx must wait at least this long
-# Share of failure runs whose waits may fail to grow: a wait measured after a stalled
-# call includes the client's read timeout, so one long first wait is not a lack of backoff.
-MAX_NON_GROWING_SHARE = 0.5
 # Fewer paid calls than this show nothing about concurrency or spending: a pipeline
 # over the hold-out makes many more; one harmless call is not evidence.
 MIN_PAID_CALLS = 20
@@ -101,35 +104,19 @@ def test_bounded_retries(llm_log, check):
     check.note(f"at most {worst} attempts per request")
 
 
-def _single_waits(calls: list[llmlog.Call]) -> llmlog.Finding:
-    """Every retry after a transient failure: did it wait at least MIN_RETRY_WAIT_S?"""
-    evidence, bad, details = 0, 0, []
-    chains: dict[str, list[llmlog.Call]] = {}
-    for call in calls:
-        if not call.free:
-            chains.setdefault(call.logical, []).append(call)
-    for chain in chains.values():
-        for prev, nxt in zip(chain, chain[1:]):
-            if prev.transient:
-                evidence += 1
-                wait = nxt.ts - prev.end
-                if wait < MIN_RETRY_WAIT_S:
-                    bad += 1
-                    details.append(f"{prev.request_id}: retried {wait:.3f}s after a {prev.status}")
-    return llmlog.Finding.judge(evidence, bad, details)
-
-
 @pytest.mark.points(5)
 def test_backoff_after_5xx(llm_log, check):
     """After 5xx/timeouts/resets the client backs off: waits grow, none is immediate"""
     _require_activity(llm_log)
-    growth = _combined(llm_log, llmlog.check_backoff)
-    assert growth.violations <= MAX_NON_GROWING_SHARE * growth.evidence, \
-        _explain(growth, "runs of failures retried without growing waits")
-    waits = _combined(llm_log, _single_waits)
+    growth = _combined(llm_log, llmlog.check_backoff)  # the rule is llmlog.backs_off, unit-tested under load
+    assert growth.violations <= llmlog.MAX_NON_GROWING_SHARE * growth.evidence, \
+        _explain(growth, "successive waits after failures did not grow")
+    waits = _combined(llm_log, llmlog.check_retry_waits)
     require(waits.verdict is not llmlog.Verdict.NO_EVIDENCE, "no call was retried after a 5xx")
-    assert waits.verdict is llmlog.Verdict.PASS, _explain(waits, f"retries came within {MIN_RETRY_WAIT_S}s of a failure")
-    check.note(f"{waits.evidence} retries after transient failures, {growth.evidence} runs with growing waits")
+    assert waits.verdict is llmlog.Verdict.PASS, \
+        _explain(waits, f"retries came within {llmlog.MIN_RETRY_WAIT_S}s of a failure")
+    check.note(f"{waits.evidence} retries after transient failures; {growth.evidence - growth.violations} of "
+               f"{growth.evidence} successive waits grew")
 
 
 @pytest.mark.points(5)

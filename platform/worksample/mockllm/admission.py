@@ -26,8 +26,10 @@ the app sees it (request line and headers).
 In the real API's order: the organisation's budget (429
 insufficient_quota), an outage incident (503), then the key's token buckets
 (429 with retry-after). Buckets are kept per key hash, so a restarted mock
-can rebuild them from its call log (recovery.py). Incidents are windows on
-the run's clock, which starts when the first mock started on the log dir.
+can rebuild them from its call log (recovery.py). Incidents are windows of
+seconds that open at a time on the run's clock (which starts when the first
+mock started on the log dir) or when a question of a given rank first
+reaches the fault draw (plan.py).
 """
 
 from __future__ import annotations

@@ -10,8 +10,12 @@ to arrive, meets the same faults on the same questions, and a regrade
 scores the same. A retry is the next attempt of its question, so it draws
 afresh. The oracle drawing more or fewer numbers never shifts the plan.
 
-Incidents are windows on the run's clock (seconds since the server
-started). Scheduled faults (`Schedule`) are not random: they go to the
+Incidents are windows of seconds that open either at a time on the run's
+clock (`start_s`: seconds since the first mock started) or when a question
+of a given rank first reaches the draw (`start_at`): the latter meet the
+same part of a run however slowly the pod and kernel started. A
+per-question outage (`Schedule`, `attempts`) has no clock at all: the
+questions of its ranks fail their first K attempts. Scheduled faults (`Schedule`) are not random: they go to the
 first attempt of the question of a given rank (the k-th distinct question
 to reach the draw), so a retry, an SDK's own retries, a nonce retry or a
 duplicate never moves them, and a retry of a question that met one draws
@@ -64,6 +68,7 @@ class FaultPlan:
         self.p50_s = lat.p50_ms / 1000 if lat else 0.0
         self.sigma = math.log(lat.p95_ms / lat.p50_ms) / _Z95 if lat and lat.p50_ms > 0 and lat.p95_ms > lat.p50_ms else 0.0
         self.incidents = list(profile.incidents)
+        self.opened: dict[int, float] = {}  # incident index -> run-clock seconds its start_at question arrived
 
     def draw(self, attempt: int, logical_hash: str, *, chat: bool, stream: bool) -> Draw:
         """Draw the fault and latency of `attempt` (0-based) of question `logical_hash` (faults that do not apply become None)."""
@@ -91,11 +96,18 @@ class FaultPlan:
         return min(self.p50_s * math.exp(self.sigma * g), 600.0)
 
     def incident(self, elapsed_s: float, kind: str) -> tuple[int, Incident] | None:
-        """The first incident of `kind` whose window holds `elapsed_s`, with its index."""
+        """The first incident of `kind` whose window holds `elapsed_s` (run-clock seconds), with its index."""
         for i, inc in enumerate(self.incidents):
-            if inc.kind == kind and inc.start_s <= elapsed_s < inc.start_s + inc.duration_s:
+            start = inc.start_s if inc.start_s is not None else self.opened.get(i)
+            if inc.kind == kind and start is not None and start <= elapsed_s < start + inc.duration_s:
                 return i, inc
         return None
+
+    def open_at(self, rank: int, elapsed_s: float) -> None:
+        """The question of `rank` reached the draw at `elapsed_s`: open the incidents that start at it."""
+        for i, inc in enumerate(self.incidents):
+            if inc.start_at is not None and i not in self.opened and inc.start_at <= rank:
+                self.opened[i] = elapsed_s
 
 
 class Attempts:
@@ -136,19 +148,38 @@ SCHEDULED_ERRORS = ("rate_limited", "bad_request", "outage")
 
 
 class Schedule:
-    """The profile's scheduled faults by question rank, and a scheduled outage's window.
+    """The profile's scheduled faults by question rank, and the scheduled outages.
 
     `take` returns the fault due at this rank (or an earlier one still
     waiting because it could not apply to the questions it met), in `at`
     order. Only first attempts take scheduled faults (see the module
     docstring). Not drawn from an rng.
+
+    A per-question outage (`attempts: K`, `questions: W`) is not taken: the
+    questions of ranks at .. at+W-1 are noted when they first arrive and
+    `down` fails their first K attempts, whenever those come; nothing in it
+    depends on the clock or on what other questions do meanwhile. A
+    wall-clock outage (`duration_s`) opens a window on the clock instead.
     """
 
     def __init__(self, profile: Profile, done_before: int = 0) -> None:
         # Faults before `done_before` (a rank) were met by an earlier mock on this log dir.
-        self.pending: list[ScheduledFault] = sorted((f for f in profile.scheduled_faults if f.at >= done_before),
-                                                    key=lambda f: f.at)
-        self.outage_until = 0.0  # unix time a scheduled outage ends
+        self.pending: list[ScheduledFault] = sorted(
+            (f for f in profile.scheduled_faults if f.at >= done_before and not f.per_question), key=lambda f: f.at)
+        self.outage_until = 0.0  # unix time a wall-clock scheduled outage ends
+        self.windows = [(f.at, f.at + (f.questions or 1), f.attempts or 0)
+                        for f in profile.scheduled_faults if f.per_question]
+        self.down_for: dict[str, int] = {}  # question -> attempts it fails; at most the windows' total size
+
+    def note(self, question: str, rank: int) -> None:
+        """The first attempt of `question` got `rank`: put it in the per-question outage whose ranks hold it."""
+        for low, high, attempts in self.windows:
+            if low <= rank < high:
+                self.down_for[question] = max(self.down_for.get(question, 0), attempts)
+
+    def down(self, question: str, attempt: int) -> bool:
+        """True when `attempt` (0-based) of `question` falls in a per-question outage."""
+        return attempt < self.down_for.get(question, 0)
 
     def outage(self, now: float) -> bool:
         """True while a scheduled outage is in force."""

@@ -10,8 +10,13 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
   `stream_error` (a `data: {"error": …}` event, then the end); they apply only
   to `stream: true` requests. `timeout` takes `stall_s` (default 120 s): how
   long the body stalls after the headers before the connection is dropped.
-- incidents: windows measured from server start; `rate_limit_storm` takes
+- incidents: windows of `duration_s` seconds; `rate_limit_storm` takes
   `rpm` and/or `tpm`, an extra per-key bucket in force during the window.
+  The window opens either `start_s` seconds after the first mock on the log
+  dir started (an attempt's profile: a long session), or when the question
+  of rank `start_at` (see scheduled_faults) first reaches the draw, so it
+  meets the same part of a run however long the pod, kernel and imports
+  took before the first call (grading profiles).
 - scheduled_faults: faults at fixed places, so every run that makes enough
   calls meets each kind (grading profiles). `at` counts *distinct questions*
   (logical requests, logical.py) among paid requests (chat completions and
@@ -21,8 +26,15 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
   nonce retries and duplicates neither move the schedule nor meet it again
   (a 429 then success on retry). `kind` is any fault kind above, or
   `rate_limited` (429 with retry-after = `retry_after_s`, default 1),
-  `bad_request` (400, not retryable) or `outage` (every paid request gets
-  503 for `duration_s` from then on). A scheduled fault takes precedence over
+  `bad_request` (400, not retryable) or `outage`. An outage with
+  `attempts: K` (and `questions: W`, default 1) is per question, timed by
+  no clock: the W distinct questions of ranks at .. at+W-1 each get 503 on
+  their first K attempts (retries included), then are served as usual, so
+  which questions meet it and how often never depends on host speed. An
+  outage with `duration_s` instead is a window on the wall clock (every
+  paid request gets 503 for that long from the rank-`at` question on): kept
+  for older profiles, but under load it meets a different part of a run.
+  A scheduled fault takes precedence over
   the random draw at its rank; one that cannot apply to that request (a
   stream fault on a plain request, malformed_json where no JSON was asked
   for, a content fault on embeddings) waits for the next new question it
@@ -128,30 +140,43 @@ class ScheduledFault(_Strict):
     at: int = Field(ge=0, le=10_000_000)
     kind: ScheduledKind
     retry_after_s: float | None = Field(default=None, gt=0, le=3600, description="rate_limited only")
-    duration_s: float | None = Field(default=None, gt=0, le=DAY_S, description="outage only")
+    duration_s: float | None = Field(default=None, gt=0, le=DAY_S, description="outage only: a wall-clock window")
+    attempts: int | None = Field(default=None, ge=1, le=100, description="outage only: 503s per question (no clock)")
+    questions: int | None = Field(default=None, ge=1, le=10_000, description="outage with attempts: how many questions")
     stall_s: float | None = Field(default=None, gt=0, le=3600, description="timeout only")
 
     @model_validator(mode="after")
     def _options_match_kind(self) -> ScheduledFault:
-        for option, kind in (("retry_after_s", "rate_limited"), ("duration_s", "outage"), ("stall_s", "timeout")):
+        for option, kind in (("retry_after_s", "rate_limited"), ("duration_s", "outage"), ("attempts", "outage"),
+                             ("questions", "outage"), ("stall_s", "timeout")):
             if getattr(self, option) is not None and self.kind != kind:
                 raise ValueError(f"{option} applies only to kind: {kind}")
-        if self.kind == "outage" and self.duration_s is None:
-            raise ValueError("an outage needs duration_s")
+        if self.kind == "outage" and (self.duration_s is None) == (self.attempts is None):
+            raise ValueError("an outage needs duration_s (a wall-clock window) or attempts (per question), not both")
+        if self.questions is not None and self.attempts is None:
+            raise ValueError("questions applies only to an outage with attempts")
         return self
+
+    @property
+    def per_question(self) -> bool:
+        """An outage counted in attempts per question rather than seconds."""
+        return self.kind == "outage" and self.attempts is not None
 
 
 class Incident(_Strict):
-    """A window on the run's clock (seconds since the server started)."""
+    """A window of `duration_s` seconds, opening at `start_s` on the run's clock or at the question of rank `start_at`."""
 
     kind: Literal["outage", "rate_limit_storm"]
-    start_s: float = Field(ge=0, le=DAY_S)
+    start_s: float | None = Field(default=None, ge=0, le=DAY_S, description="seconds since the first mock started")
+    start_at: int | None = Field(default=None, ge=0, le=10_000_000, description="rank of the distinct question that opens it")
     duration_s: float = Field(gt=0, le=DAY_S)
     rpm: int | None = Field(default=None, gt=0, le=10_000_000)
     tpm: int | None = Field(default=None, gt=0, le=1_000_000_000)
 
     @model_validator(mode="after")
     def _limits_match_kind(self) -> Incident:
+        if (self.start_s is None) == (self.start_at is None):
+            raise ValueError("an incident needs start_s or start_at, not both")
         if self.kind == "rate_limit_storm" and self.rpm is None and self.tpm is None:
             raise ValueError("a rate_limit_storm needs rpm or tpm")
         if self.kind == "outage" and (self.rpm is not None or self.tpm is not None):

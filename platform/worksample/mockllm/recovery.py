@@ -6,7 +6,9 @@ the mock reads it back: the spend (sum of `cost_usd`: the budget is not
 fresh again), the number of requests (request indices continue), the
 paid-request count, the questions that reached the fault draw (each
 question's attempts continue, hence its seeded faults; the distinct ones
-count towards the schedule, so scheduled faults are not met twice) and
+count towards the schedule, so scheduled faults are not met twice, and
+their ranks put them back in a per-question outage and reopen incidents
+that start at a rank, at the time that question first arrived) and
 every admitted request's `charged_tokens`, replayed into the
 key's buckets at the time it arrived (the rate limits are as the last mock
 left them). The run's clock comes from mock.json (state.py).
@@ -32,6 +34,7 @@ class Recovered:
     skipped_lines: int = 0
     outages: dict[int, float] = field(default_factory=dict)  # rank -> ts of first attempts answered `outage`
     questions: list[str] = field(default_factory=list)  # logical_hash of every paid request, in log order
+    question_ts: list[float] = field(default_factory=list)  # their arrival times (incidents opened by a rank)
 
 
 def recover(calls_path: Path, max_bytes: int) -> Recovered:
@@ -56,6 +59,7 @@ def recover(calls_path: Path, max_bytes: int) -> Recovered:
             if isinstance(rec.get("paid_index"), int):
                 out.paid = max(out.paid, rec["paid_index"] + 1)
                 out.questions.append(str(rec.get("logical_hash") or rec.get("request_hash") or ""))
+                out.question_ts.append(float(rec["ts"]))
                 if rec.get("fault") == "outage" and isinstance(rec.get("rank"), int):
                     out.outages[rec["rank"]] = float(rec["ts"])
             if isinstance(rec.get("charged_tokens"), int):

@@ -69,9 +69,14 @@ class MockServer:
         past = recover(calllog.calls_path, calllog.cap)
         self.index, self.paid = past.requests, past.paid
         self.attempts = Attempts()  # faults are keyed by (question, attempt), not by arrival order
-        for question in past.questions:
-            self.attempts.next(question)
+        ranked = []  # (question, rank, ts) of the past first attempts
+        for question, ts in zip(past.questions, past.question_ts):
+            _, rank = self.attempts.next(question)
+            if rank is not None:
+                ranked.append((question, rank, ts))
         self.schedule = Schedule(profile, done_before=self.attempts.distinct)
+        for question, rank, ts in ranked:
+            self._ranked(question, rank, ts)
         for fault in profile.scheduled_faults:  # a scheduled outage running when the last mock stopped goes on
             if fault.kind == "outage" and fault.at in past.outages:
                 self.schedule.start_outage(fault, past.outages[fault.at])
@@ -200,6 +205,8 @@ class MockServer:
         ex.charged_tokens = ex.prompt_tokens + ex.reserved_tokens
         ex.paid_index, self.paid = self.paid, self.paid + 1
         ex.attempt, ex.rank = self.attempts.next(ex.logical_hash or ex.request_hash)
+        if ex.rank is not None:
+            self._ranked(ex.logical_hash or ex.request_hash, ex.rank, ex.ts)
         draw = self._draw(ex, req, chat)
         ex.fault = draw.fault
         if await self.out.transport_fault(ex, send, draw):
@@ -209,12 +216,20 @@ class MockServer:
         else:
             await self._embeddings(ex, req, spec, draw, storm, send)
 
+    def _ranked(self, question: str, rank: int, ts: float) -> None:
+        """The first attempt of `question` got `rank` at unix time `ts`: per-question outages and rank-opened incidents."""
+        self.schedule.note(question, rank)
+        self.plan.open_at(rank, self.gate.elapsed(ts))
+
     def _draw(self, ex: Exchange, req, chat: bool) -> Draw:
-        """The fault and latency of a paid request: a scheduled outage, else a scheduled fault (first attempts
-        only), else the random draw of (question, attempt)."""
-        draw = self.plan.draw(ex.attempt, ex.logical_hash or ex.request_hash, chat=chat, stream=ex.stream)
+        """The fault and latency of a paid request: a scheduled outage (wall-clock or of this question), else a
+        scheduled fault (first attempts only), else the random draw of (question, attempt)."""
+        question = ex.logical_hash or ex.request_hash
+        draw = self.plan.draw(ex.attempt, question, chat=chat, stream=ex.stream)
         now = time.time()
-        if self.schedule.outage(now):
+        # A rank-opened outage incident opens at this very question (the gate admitted it just before).
+        if (self.schedule.outage(now) or self.schedule.down(question, ex.attempt)
+                or self.plan.incident(self.gate.elapsed(now), "outage") is not None):
             raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
         if ex.rank is None:  # a retry or a repeat: scheduled faults are for new questions
             return draw

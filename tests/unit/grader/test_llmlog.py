@@ -94,7 +94,7 @@ def test_backoff_growing(tmp_path: Path) -> None:
     records = [call(0.0, "a", 500, "server_error"), call(0.5, "a", 503, "overloaded"),
                call(1.6, "a", 502, "bad_gateway"), call(3.8, "a")]
     rep = report(tmp_path, records)
-    assert rep.backoff.verdict is Verdict.PASS and rep.backoff.evidence == 1
+    assert rep.backoff.verdict is Verdict.PASS and rep.backoff.evidence == 2  # two pairs of successive waits
 
 
 def test_backoff_constant_fails(tmp_path: Path) -> None:
