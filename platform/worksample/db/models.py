@@ -122,8 +122,7 @@ class Attempt(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     pod_id: Mapped[str | None] = mapped_column(String(64))
-    api_key_hash: Mapped[str | None] = mapped_column(String(64))
-    workspace_path: Mapped[str | None] = mapped_column(Text)
+    # api_key_hash and workspace_path were written at Start and never read: dropped (issue 9, migration r9).
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activity: Mapped[list] = mapped_column(JSON, default=list)
     # W (issue 17): the host whose engine and data dir hold the attempt's pod and workspace (settings

@@ -58,3 +58,44 @@ def test_commands_migrating_a_fresh_database_at_once_all_succeed(database_url):
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, "\n".join(e for e in errors if e)[-3000:]
     assert database_status(database_url) == "ok"
+
+
+def test_the_unused_attempt_columns_are_dropped_keeping_the_rows_and_come_back_empty(database_url):
+    """Issue 9: attempts.api_key_hash and workspace_path were written at Start and never read.
+
+    Upgrading drops them and keeps every attempt; downgrading brings them back, empty.
+    """
+    from sqlalchemy import text
+
+    cfg = _alembic_config(database_url)
+    command.upgrade(cfg, "w17_attempt_host")
+    engine = get_engine(database_url)
+    now = "2026-11-30 00:00:00+00:00"
+    with engine.begin() as db:
+        db.execute(text("INSERT INTO tasks (id, slug, title, version, path, spec, updated_at) "
+                        "VALUES ('t1', 't', 'T', 'v', '/x', '{}', :now)"), {"now": now})
+        db.execute(text("INSERT INTO invitations (id, token_hash, task_id, candidate_name, candidate_email, created_at) "
+                        "VALUES ('i1', :h, 't1', 'C', 'c@example.com', :now)"), {"h": "h" * 64, "now": now})
+        db.execute(text("INSERT INTO attempts (id, invitation_id, status, started_at, deadline, api_key_hash, "
+                        "workspace_path, activity, host) VALUES ('a1', 'i1', 'running', :now, :now, :h, '/w/a1', '[]', "
+                        "'host-a')"), {"h": "k" * 64, "now": now})
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(get_engine(database_url)).get_columns("attempts")}
+
+    def attempt() -> tuple:
+        with get_engine(database_url).connect() as db:
+            return tuple(db.execute(text("SELECT id, invitation_id, status, host FROM attempts")).one())
+
+    command.upgrade(cfg, "head")
+    assert not {"api_key_hash", "workspace_path"} & columns()
+    assert attempt() == ("a1", "i1", "running", "host-a")
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
+
+    command.downgrade(cfg, "w17_attempt_host")
+    assert {"api_key_hash", "workspace_path"} <= columns()
+    assert attempt() == ("a1", "i1", "running", "host-a")
+    with get_engine(database_url).connect() as db:
+        assert db.execute(text("SELECT api_key_hash, workspace_path FROM attempts")).one() == (None, None)
+    migrate(database_url)
+    assert database_status(database_url) == "ok"

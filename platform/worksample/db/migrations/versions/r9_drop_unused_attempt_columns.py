@@ -1,0 +1,30 @@
+"""attempts: drop api_key_hash and workspace_path (written at Start, never read; issue 9)
+
+The attempt's API key is derived from its id when needed and its workspace path
+from the data dir, so neither column was ever read. A downgrade brings them back
+empty: nothing read them, so nothing is lost that anything used.
+
+Revision ID: r9_drop_unused_attempt_columns
+Revises: w17_attempt_host
+Create Date: 2026-11-30 02:20:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'r9_drop_unused_attempt_columns'
+down_revision = 'w17_attempt_host'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('attempts') as batch:
+        batch.drop_column('workspace_path')
+        batch.drop_column('api_key_hash')
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('attempts') as batch:
+        batch.add_column(sa.Column('api_key_hash', sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column('workspace_path', sa.Text(), nullable=True))
