@@ -192,14 +192,14 @@ def reaper_main(every: float) -> None:
     die_with_parent(signal.SIGTERM)
     _configure_logging()
     signal.signal(signal.SIGTERM, lambda *_: _exit_now(0))
-    from worksample.sandbox import reap
     from worksample.webhooks.delivery import reconcile as reconcile_webhooks  # H6: overdue webhook tries
+    from worksample.workspace.deadlines import reap_pods  # attempt pods follow the database, then the reaper
 
     _pass("grading reconciler", _reconcile)  # submissions left queued/running by a lost worker or Redis
     _pass("webhook reconciler", reconcile_webhooks)
     while True:
         time.sleep(every)
-        _pass("sandbox reaper", reap)  # must outlive a flaky engine: the next pass retries
+        _pass("sandbox reaper", reap_pods)  # must outlive a flaky engine or database: the next pass retries
         _pass("dead pod sweep", remove_dead_pods)
         _pass("grading reconciler", _reconcile)
         _pass("webhook reconciler", reconcile_webhooks)

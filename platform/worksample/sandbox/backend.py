@@ -53,6 +53,7 @@ class PodInfo:
     deadline: int | None
     created: float
     dir: str | None
+    labels: dict[str, str] = field(default_factory=dict)  # the pod's labels (every container carries the same, but its role)
 
 
 OutputSink = Callable[[bytes], None]

@@ -251,7 +251,7 @@ class DockerPods(PodBackend):
             deadline = layout.read_deadline(found.get(LABEL_POD_DIR)) or _int_or_none(found.get(LABEL_DEADLINE))
             info = pods.setdefault(found[LABEL_POD], PodInfo(
                 id=found[LABEL_POD], roles={}, states={}, deadline=deadline,
-                created=float(summary.get("Created", 0)), dir=found.get(LABEL_POD_DIR)))
+                created=float(summary.get("Created", 0)), dir=found.get(LABEL_POD_DIR), labels=dict(found)))
             role = found.get(LABEL_ROLE, "?")
             info.roles[role] = summary["Id"]
             info.states[role] = summary.get("State", "")

@@ -14,11 +14,19 @@ processes or the browser stops the clock. Three things act on the deadline:
   change after creation, so an extension writes the pod's new deadline into the
   pod's host dir (the sandbox reads it before the label): an extended attempt's
   pod is never reaped early.
+
+An extend or a revoke may be answered by another API host, which can change the
+database but not reach the pod (issue 17). So every host brings its own attempt
+pods in line with the database (`align_attempt_pods`): its API's sweep does it
+every few seconds, and its workers' reaper does it before each pass
+(`reap_pods`), so an attempt's pod is never removed on a deadline the database
+has moved, and a revoked attempt's pod stops within the sweep interval.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -30,7 +38,9 @@ from worksample.db import Attempt, Invitation, session_scope
 from worksample.db.models import AttemptStatus, utcnow
 from worksample.errors import InfrastructureError, RedisUnavailable, UsageError
 from worksample.workspace import AttemptClosed, AttemptNotFound, activity
-from worksample.workspace.pods import attempt_lock, set_pod_deadline, stop_pod, unmount_workspace
+from worksample.workspace.access import attempt_api_key
+from worksample.workspace.pods import (LABEL_ATTEMPT, attempt_lock, reap_after, set_pod_deadline, stop_pod,
+                                       unmount_workspace, workspace_path)
 from worksample.workspace.submit import submit_attempt
 
 log = logging.getLogger(__name__)
@@ -55,6 +65,8 @@ def start_clock(invitation_id: str, time_limit_s: int, attempt_id: str | None = 
                           host=get_settings().host_name, **({"id": attempt_id} if attempt_id else {}))
             db.add(row)
             db.flush()
+            row.api_key_hash = hashlib.sha256(attempt_api_key(row.id).encode()).hexdigest()
+            row.workspace_path = str(workspace_path(row.id))
             attempt_id, deadline = row.id, row.deadline
     except IntegrityError:  # a concurrent Start won the race
         with session_scope() as db:
@@ -104,11 +116,21 @@ def extend_attempt(attempt_id: str, minutes: int) -> datetime:
             if reason:
                 raise AttemptClosed(f"{reason}: it cannot be extended")
             row.deadline = row.deadline + timedelta(minutes=minutes)
-            deadline = row.deadline
-        _move_pod_deadline(attempt_id, deadline)
+            deadline, host = row.deadline, row.host
+        if _on_this_host(attempt_id, host):
+            _move_pod_deadline(attempt_id, deadline)
     activity.record(attempt_id, {"kind": "deadline_extended", "minutes": minutes})
     schedule_expiry(attempt_id, deadline)
     return deadline
+
+
+def _on_this_host(attempt_id: str, host: str | None) -> bool:
+    """True if the attempt's pod runs here; else log that its own host follows the database (issue 17)."""
+    if host is None or host == get_settings().host_name:
+        return True
+    log.info("attempt %s runs on host %s: its pod there follows the database within the sweep interval",
+             attempt_id, host)
+    return False
 
 
 def _move_pod_deadline(attempt_id: str, deadline: datetime) -> None:
@@ -158,8 +180,10 @@ def revoke_attempt(attempt_id: str) -> AttemptStatus:
                 raise AttemptClosed(f"attempt {attempt_id} has already ended ({row.status.value}): it cannot be revoked")
             row.status = AttemptStatus.revoked  # the proxy and Start refuse from this commit on
             row.pod_id = None
-        stop_pod(attempt_id)
-        unmount_workspace(attempt_id)
+            host = row.host
+        if _on_this_host(attempt_id, host):
+            stop_pod(attempt_id)
+            unmount_workspace(attempt_id)
     activity.record(attempt_id, {"kind": "revoked"})
     return AttemptStatus.revoked
 
@@ -206,13 +230,94 @@ def expire_due_attempts() -> list[str]:
     return done
 
 
+def align_attempt_pods() -> dict[str, list[str]]:
+    """Bring this host's attempt pods in line with the database; `{"moved": [...], "stopped": [...]}` (attempt ids).
+
+    A pod whose attempt runs with a later deadline than the pod's gets the attempt's reaper deadline (an
+    extension answered by another host); a pod whose attempt has ended (revoked elsewhere, or handed in while
+    the engine did not answer) is stopped and its workspace unmounted (the image, and so the work, stays).
+    Pods with no attempt row (warm pool pods: a reserved id) are left alone. Raises on an engine or database
+    error, before changing anything it has not decided on.
+    """
+    from worksample.sandbox import default_backend
+
+    pods: dict[str, list] = {}
+    for pod in default_backend().list_pods():
+        if LABEL_ATTEMPT in pod.labels:
+            pods.setdefault(pod.labels[LABEL_ATTEMPT], []).append(pod)
+    if not pods:
+        return {"moved": [], "stopped": []}
+    with session_scope() as db:
+        rows = db.execute(select(Attempt.id, Attempt.status, Attempt.deadline).where(Attempt.id.in_(list(pods)))).all()
+    moved, stopped = [], []
+    for attempt_id, status, deadline in rows:
+        if status is not AttemptStatus.running:
+            if _stop_ended_pod(attempt_id):
+                stopped.append(attempt_id)
+        elif any(pod.deadline is None or pod.deadline < reap_after(deadline) for pod in pods[attempt_id]):
+            if _follow_deadline(attempt_id):
+                moved.append(attempt_id)
+    return {"moved": moved, "stopped": stopped}
+
+
+def _stop_ended_pod(attempt_id: str) -> bool:
+    """Stop the pods of an attempt that has ended, under its lock (a Submit here finishes first); True if any."""
+    from worksample.sandbox import default_backend
+
+    with attempt_lock(attempt_id):
+        with session_scope() as db:
+            status = db.scalar(select(Attempt.status).where(Attempt.id == attempt_id))
+        if status is AttemptStatus.running or not list(default_backend().list_pods({LABEL_ATTEMPT: attempt_id})):
+            return False
+        stop_pod(attempt_id)
+        unmount_workspace(attempt_id)
+    log.info("attempt %s has ended (%s): its pod on this host stopped", attempt_id, status.value)
+    return True
+
+
+def _follow_deadline(attempt_id: str) -> bool:
+    """Give the running attempt's pods its deadline from the database, under its lock; True if it still runs."""
+    with attempt_lock(attempt_id):  # an extension here, or a new pod, is not overtaken by a stale read
+        with session_scope() as db:
+            row = db.execute(select(Attempt.status, Attempt.deadline).where(Attempt.id == attempt_id)).first()
+        if row is None or row.status is not AttemptStatus.running:
+            return False
+        set_pod_deadline(attempt_id, row.deadline)
+    log.info("attempt %s: its pod follows the deadline %s from the database", attempt_id, row.deadline.isoformat())
+    return True
+
+
+def reap_pods(now: float | None = None) -> list:
+    """One pass of a host's reaper: attempt pods aligned with the database, then `sandbox.reap`; what it removed.
+
+    If the engine or the database cannot be read, this raises before anything is removed: an attempt's pod
+    must not be reaped on a deadline the database has moved (the next pass retries).
+    """
+    from worksample.sandbox import reap
+
+    align_attempt_pods()
+    return reap(now=now)
+
+
+def sweep_once() -> None:
+    """One pass of an API host's sweep: hand in what is due, then align this host's attempt pods with the database.
+
+    Each step fails alone (logged; the next pass retries): an engine that does not answer must not stop
+    deadlines being handed in.
+    """
+    for name, step in (("deadline submit", expire_due_attempts), ("attempt pods", align_attempt_pods)):
+        try:
+            step()
+        except InfrastructureError as exc:  # e.g. the engine restarting: one line, not a traceback every 5 s
+            log.warning("deadline sweep: %s skipped: %s", name, exc)
+        except Exception:  # the sweep must outlive a flaky engine or database
+            log.exception("deadline sweep: %s failed", name)
+
+
 async def sweep_forever(every: float = SWEEP_EVERY_S) -> None:
-    """Run `expire_due_attempts` now and every `every` seconds, in a thread, until cancelled (the API's lifespan)."""
+    """Run `sweep_once` now and every `every` seconds, in a thread, until cancelled (the API's lifespan)."""
     from starlette.concurrency import run_in_threadpool
 
     while True:
-        try:
-            await run_in_threadpool(expire_due_attempts)
-        except Exception:  # the sweep must outlive a flaky engine or database; the next pass retries
-            log.exception("deadline sweep failed")
+        await run_in_threadpool(sweep_once)
         await asyncio.sleep(every)
