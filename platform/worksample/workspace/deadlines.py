@@ -299,6 +299,9 @@ def reap_pods(now: float | None = None) -> list:
     return reap(now=now)
 
 
+_skipped: dict[str, str] = {}  # sweep step → the infrastructure error last logged for it (again when it changes)
+
+
 def sweep_once() -> None:
     """One pass of an API host's sweep: hand in what is due, then align this host's attempt pods with the database.
 
@@ -308,8 +311,11 @@ def sweep_once() -> None:
     for name, step in (("deadline submit", expire_due_attempts), ("attempt pods", align_attempt_pods)):
         try:
             step()
-        except InfrastructureError as exc:  # e.g. the engine restarting: one line, not a traceback every 5 s
-            log.warning("deadline sweep: %s skipped: %s", name, exc)
+            _skipped.pop(name, None)
+        except InfrastructureError as exc:  # e.g. the engine restarting: one line when it starts, not every 5 s
+            if _skipped.get(name) != str(exc):
+                log.warning("deadline sweep: %s skipped until the engine answers: %s", name, exc)
+            _skipped[name] = str(exc)
         except Exception:  # the sweep must outlive a flaky engine or database
             log.exception("deadline sweep: %s failed", name)
 
