@@ -98,18 +98,21 @@ def main() -> int:
         if args.k and args.k not in name:
             continue
         print(f"… {name}", file=sys.stderr, flush=True)
+        load_before = os.getloadavg()[0]
         result, took, summary, figures = run(node, args.timeout, scratch / str(n))
+        figures["load"] = f"{load_before:.1f}→{os.getloadavg()[0]:.1f}"
         rows.append((name, result, took, what, summary, figures))
     width = max((len(r[0]) for r in rows), default=10)
     print(f"{'scenario':<{width}}  {'result':<7}  {'lost':>4}  {'reports/submission':<18}  {'orphans':>7}  {'time':>6}"
-          "  fault")
+          f"  {'load 1m':<9}  fault")
     for name, result, took, what, summary, fig in rows:
         print(f"{name:<{width}}  {result:<7}  {fig.get('lost', '-'):>4}  {_reports(fig):<18}  {fig.get('orphans', '-'):>7}"
-              f"  {took:5.0f}s  {what}")
+              f"  {took:5.0f}s  {fig['load']:<9}  {what}")
         if result != "pass":
             print(f"{'':<{width}}  → {summary}")
     print(f"(lost, reports and orphans as the test recorded them; '-': a test outside tests/chaos, which asserts"
-          f" them itself. Outputs in {scratch.relative_to(REPO)}/)")
+          f" them itself; load: the 1-minute load average before → after the scenario, {os.cpu_count()} cores."
+          f" Outputs in {scratch.relative_to(REPO)}/)")
     return 0 if all(r[1] in ("pass", "skipped") for r in rows) else 1
 
 
