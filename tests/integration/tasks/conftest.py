@@ -10,7 +10,6 @@ and oracle. Cells run through the platform's own `execute_notebook`.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -20,22 +19,14 @@ from pathlib import Path
 import pytest
 
 from leftover_pods import remove_leftover_pods
+from mock_fixtures import MOCK_FIXTURES
 
 REPO = Path(__file__).resolve().parents[3]
 TASK = REPO / "tasks" / "support-ticket-triage"
 API_KEY = "sk-candidate-test"
 
 
-def _load_mock_fixtures():
-    # One mock-process helper for every suite: the one in tests/integration/mockllm.
-    path = REPO / "tests" / "integration" / "mockllm" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_worksample_mock_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-MockServer = _load_mock_fixtures().MockProcess
+MockServer = MOCK_FIXTURES.MockProcess
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # importlib mode: make validity_kit importable
 
-from validity_kit import _mock_module  # noqa: E402
+from mock_fixtures import MOCK_FIXTURES  # noqa: E402
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def mock_process(tmp_path: Path):
     started = []
 
     def start(profile, **kwargs):
-        server = _mock_module().MockProcess(tmp_path, profile, **kwargs)
+        server = MOCK_FIXTURES.MockProcess(tmp_path, profile, **kwargs)
         started.append(server)
         return server
 

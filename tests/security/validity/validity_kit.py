@@ -7,7 +7,6 @@ failed there.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -15,19 +14,10 @@ import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 TASK = REPO / "tasks" / "support-ticket-triage"
 GRADERS = REPO / "graders"
-
-
-def _mock_module():
-    path = REPO / "tests" / "integration" / "mockllm" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_validity_mock_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def holdout() -> list[dict]:
