@@ -26,41 +26,14 @@ OWN = {"starter": "starter.py", "no_retry": "no_retry.py", "retry_storm": "retry
        "big_spender": "big_spender.py", "lazy": "lazy.py", "keyword_rules": "keyword_rules.py", "lookup": "lookup.py",
        "nonce_retry_storm": "nonce_retry_storm.py"}
 
-_PII_SECTION = '''# %% [markdown]
-# ## Personal data stays here
-# Emails, phone numbers, card-like numbers and customers' names are replaced by
-# placeholders before a ticket is sent. Card numbers go first so the phone pattern
-# does not eat them; names are caught where tickets put them: a line that is only a
-# name (a signature) and "This is / My name is <Name>". Dates are left alone.
-
-# %%
-CARD = re.compile(r"\\b(?:\\d[ -]?){13,19}\\b")
-EMAIL = re.compile(r"[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+")
-PHONE = re.compile(r"(?<![\\w-])[+(]?\\d[\\d ()-]{7,}\\d")
-DATE = re.compile(r"\\b\\d{4}-\\d{2}-\\d{2}\\b")
-NAME_LINE = re.compile(r"^(?:[A-Z][a-z]+ ){1,2}[A-Z][a-z'-]+$", re.M)
-INTRO = re.compile(r"\\b(This is|I am|I'm|My name is) [A-Z][a-z]+(?: [A-Z][a-z'-]+)+")
-
-
-def redact(text: str) -> str:
-    """Replace card numbers, email addresses, phone numbers and names with placeholders."""
-    text = EMAIL.sub("[EMAIL]", CARD.sub("[CARD]", text))
-    text = PHONE.sub(lambda m: m.group(0) if DATE.fullmatch(m.group(0).strip()) else "[PHONE]", text)
-    return INTRO.sub(r"\\1 [NAME]", NAME_LINE.sub("[NAME]", text))
-
-
-assert redact("mail jo.doe@x.io or +44 7700 900123, card 4111 1111 1111 1111") == "mail [EMAIL] or [PHONE], card [CARD]"
-assert redact("This is Ana Lima from Acme.\\n\\nThanks,\\nJo Doe\\n[EMAIL]") == "This is [NAME] from Acme.\\n\\nThanks,\\n[NAME]\\n[EMAIL]"
-
-'''
 EDITS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    # The reference, but tickets are sent verbatim: the redaction cell is gone and nothing calls it.
+    # The reference, but nothing calls the redaction it defines: tickets are sent verbatim
+    # (a redaction written, tested on two strings, and never wired in).
     "leaky": ("solution", [
         ("# # Support-ticket triage: reference solution\n#\n# Cheap model first, escalate the risky few to the premium model; redact personal\n"
          "# data before anything leaves the building; treat ticket text as untrusted data;",
-         "# # Triage (baseline: leaky)\n#\n# Cheap model first, escalate the risky few to the premium model; send tickets as they\n"
-         "# were written (emails, phone numbers, card numbers and all); treat ticket text as untrusted data;"),
-        (_PII_SECTION, ""),
+         "# # Triage (baseline: leaky)\n#\n# Cheap model first, escalate the risky few to the premium model; a redaction that\n"
+         "# nothing calls (tickets go out verbatim); treat ticket text as untrusted data;"),
         ("one ticket, with personal data redacted (plus", "one ticket (plus"),
         ("and the (redacted) text", "and the text"),
         ("f\"subject: {redact(row['subject'])}\\n\\n{redact(row['body'])}\\n</ticket>\")",

@@ -44,8 +44,12 @@ def _code_diff(build, name: str) -> tuple[list[str], list[str]]:
 def test_baselines_built_by_edit_differ_from_the_reference_only_in_their_weakness():
     triage = _build(next(t for t in TASKS if t.name == "support-ticket-triage"))
     added, dropped = _code_diff(triage, "leaky")
-    assert "def redact(text: str) -> str:" in dropped and not any("redact" in line for line in added)
-    assert [line for line in added if "row['subject']" in line] == added[-2:] and len(added) == 3  # docstring, prompt, cache key
+    assert len(added) == len(dropped) == 3 and not any("redact" in line for line in added)  # docstring, prompt, cache key
+
+    def calls(name: str) -> list[str]:
+        return [ln for ln in code_of(triage.source_of(name)).splitlines()
+                if "redact(" in ln and not ln.startswith(("def redact", "assert redact"))]
+    assert len(calls("solution")) == 2 and calls("leaky") == []  # defined, never called: tickets go out verbatim
     churn = _build(next(t for t in TASKS if t.name == "churn-model"))
     added, dropped = _code_diff(churn, "leaky")
     assert len(dropped) == 1 and all("winback_offered" in line for line in added), (added, dropped)
