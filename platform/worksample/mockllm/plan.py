@@ -144,6 +144,7 @@ class Attempts:
 
 
 # Scheduled kinds answered with an error before any content (the rest go through the Draw).
+HOLD_TOLERANCE_S = 0.05  # an until_waited retry this much early still gets through (the grader's tolerance too)
 SCHEDULED_ERRORS = ("rate_limited", "bad_request", "outage")
 
 
@@ -163,9 +164,14 @@ class Schedule:
     """
 
     def __init__(self, profile: Profile, done_before: int = 0) -> None:
-        # Faults before `done_before` (a rank) were met by an earlier mock on this log dir.
-        self.pending: list[ScheduledFault] = sorted(
-            (f for f in profile.scheduled_faults if f.at >= done_before and not f.per_question), key=lambda f: f.at)
+        # Faults before `done_before` (a rank) were met by an earlier mock on this log dir. A fault over
+        # several questions (rate_limited with `questions`) is one pending fault per rank.
+        each = [f.model_copy(update={"at": rank, "questions": None}) if len(f.ranks) > 1 else f
+                for f in profile.scheduled_faults if not f.per_question for rank in f.ranks]
+        self.pending: list[ScheduledFault] = sorted((f for f in each if f.at >= done_before), key=lambda f: f.at)
+        # question -> (unix time its until_waited retry-after is over, the retry-after). Not rebuilt by a
+        # restarted mock: a question held when the mock stopped is let through on its next request.
+        self.held: dict[str, tuple[float, float]] = {}
         self.outage_until = 0.0  # unix time a wall-clock scheduled outage ends
         self.windows = [(f.at, f.at + (f.questions or 1), f.attempts or 0)
                         for f in profile.scheduled_faults if f.per_question]
@@ -193,6 +199,21 @@ class Schedule:
             if applies(fault.kind):
                 return self.pending.pop(i)
         return None
+
+    def hold(self, question: str, now: float, retry_after_s: float) -> None:
+        """Refuse `question` for `retry_after_s` from unix time `now` (a scheduled 429 with until_waited)."""
+        # HOLD_TOLERANCE_S in the client's favour: it counts its wait from when the 429 reached it.
+        self.held[question] = (now + retry_after_s - HOLD_TOLERANCE_S, retry_after_s)
+
+    def holding(self, question: str, now: float) -> float | None:
+        """The retry-after to give `question` again if it came back too early (refuse it), else None (let it through)."""
+        until, retry_after = self.held.get(question, (None, 0.0))
+        if until is None:
+            return None
+        if now >= until:
+            del self.held[question]
+            return None
+        return retry_after
 
     def start_outage(self, fault: ScheduledFault, now: float) -> None:
         """Open the window of a scheduled outage that starts now."""

@@ -25,7 +25,13 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
   log dir; the fault goes to the first attempt of that question, so retries,
   nonce retries and duplicates neither move the schedule nor meet it again
   (a 429 then success on retry). `kind` is any fault kind above, or
-  `rate_limited` (429 with retry-after = `retry_after_s`, default 1),
+  `rate_limited` (429 with retry-after = `retry_after_s`, default 1; with
+  `questions: W` the W questions of ranks at .. at+W-1 each get one; with
+  `until_waited: true` a retry of such a question that comes before its
+  retry-after is over is refused again, with a fresh retry-after, and is no
+  attempt of it: so an honest client, whose measured wait only grows with
+  host load, gets through on its first retry, and a client that retries at
+  once never does, whatever the load),
   `bad_request` (400, not retryable) or `outage`. An outage with
   `attempts: K` (and `questions: W`, default 1) is per question, timed by
   no clock: the W distinct questions of ranks at .. at+W-1 each get 503 on
@@ -142,20 +148,27 @@ class ScheduledFault(_Strict):
     retry_after_s: float | None = Field(default=None, gt=0, le=3600, description="rate_limited only")
     duration_s: float | None = Field(default=None, gt=0, le=DAY_S, description="outage only: a wall-clock window")
     attempts: int | None = Field(default=None, ge=1, le=100, description="outage only: 503s per question (no clock)")
-    questions: int | None = Field(default=None, ge=1, le=10_000, description="outage with attempts: how many questions")
+    questions: int | None = Field(default=None, ge=1, le=10_000,
+                                  description="outage with attempts, rate_limited: how many questions from `at`")
+    until_waited: bool | None = Field(default=None, description="rate_limited: refuse retries until retry-after is over")
     stall_s: float | None = Field(default=None, gt=0, le=3600, description="timeout only")
 
     @model_validator(mode="after")
     def _options_match_kind(self) -> ScheduledFault:
         for option, kind in (("retry_after_s", "rate_limited"), ("duration_s", "outage"), ("attempts", "outage"),
-                             ("questions", "outage"), ("stall_s", "timeout")):
+                             ("until_waited", "rate_limited"), ("stall_s", "timeout")):
             if getattr(self, option) is not None and self.kind != kind:
                 raise ValueError(f"{option} applies only to kind: {kind}")
         if self.kind == "outage" and (self.duration_s is None) == (self.attempts is None):
             raise ValueError("an outage needs duration_s (a wall-clock window) or attempts (per question), not both")
-        if self.questions is not None and self.attempts is None:
-            raise ValueError("questions applies only to an outage with attempts")
+        if self.questions is not None and self.attempts is None and self.kind != "rate_limited":
+            raise ValueError("questions applies only to an outage with attempts or to rate_limited")
         return self
+
+    @property
+    def ranks(self) -> range:
+        """The question ranks this fault covers."""
+        return range(self.at, self.at + (self.questions or 1))
 
     @property
     def per_question(self) -> bool:
@@ -210,9 +223,10 @@ class Profile(_Strict):
             raise ValueError(f"service_faults: only {', '.join(TRANSPORT_FAULTS)} apply to a task service")
         if len(set(service_kinds)) != len(service_kinds) or sum(f.rate for f in self.service_faults) > 1 + 1e-9:
             raise ValueError("service_faults: each kind once, rates summing to at most 1")
-        ats = [f.at for f in self.scheduled_faults]
-        if len(set(ats)) != len(ats):
-            raise ValueError(f"two scheduled_faults at the same index {sorted({a for a in ats if ats.count(a) > 1})}")
+        spans = sorted((f.ranks.start, f.ranks.stop) for f in self.scheduled_faults)
+        clashes = sorted({b[0] for a, b in zip(spans, spans[1:]) if b[0] < a[1]})
+        if clashes:
+            raise ValueError(f"two scheduled_faults at the same index {clashes}")
         total = sum(f.rate for f in self.faults)
         if total > 1 + 1e-9:
             raise ValueError(f"fault rates sum to {total:.4g}, above 1")

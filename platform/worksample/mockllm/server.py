@@ -201,6 +201,7 @@ class MockServer:
                 raise bad_param("input", f"This model's maximum context length is {spec.context_window} tokens, however you requested more. Please reduce your prompt.", "context_length_exceeded")
         ex.reserved_tokens = (req.max_tokens or 0) if chat else 0
         ex.stream = chat and req.stream
+        self._hold(ex, req.model)
         storm = self.gate.admit(ex.key_hash, req.model, ex.prompt_tokens + ex.reserved_tokens)
         ex.charged_tokens = ex.prompt_tokens + ex.reserved_tokens
         ex.paid_index, self.paid = self.paid, self.paid + 1
@@ -239,9 +240,9 @@ class MockServer:
             return draw
         if fault.kind == "rate_limited":
             wait = fault.retry_after_s or 1.0
-            raise ApiError(429, f"Rate limit reached for {req.model[:200]} in organization org-mock on requests per min (RPM). "
-                           f"Please try again in {wait:g}s. Visit https://platform.openai.com/account/rate-limits to learn more.",
-                           "requests", None, "rate_limit_exceeded", fault="rate_limit", retry_after_s=wait)
+            if fault.until_waited:
+                self.schedule.hold(question, now, wait)
+            raise _rate_limited(req.model, wait)
         if fault.kind == "bad_request":
             raise ApiError(400, "Invalid request: the model could not process this input. Please check the request and do not retry it unchanged.",
                            "invalid_request_error", None, "invalid_request", fault="bad_request")
@@ -249,6 +250,18 @@ class MockServer:
             self.schedule.start_outage(fault, now)
             raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
         return Draw(fault.kind, draw.latency_s, fault.stall_s or DEFAULT_STALL_S)
+
+    def _hold(self, ex: Exchange, model: str) -> None:
+        """Refuse a retry that came before the retry-after of its question's until_waited 429, with a fresh one.
+
+        Before the rate limits and the fault draw: it is no attempt of its question, so however often a
+        client retries too early, the answer it finally gets is the same.
+        """
+        question = ex.logical_hash or ex.request_hash
+        wait = self.schedule.holding(question, ex.ts)
+        if wait is not None:
+            self.schedule.hold(question, ex.ts, wait)
+            raise _rate_limited(model, wait)
 
     def _rng(self, ex: Exchange, purpose: str):
         """The seeded rng of this (question, attempt) for `purpose`: the same whatever the arrival order."""
@@ -312,6 +325,13 @@ class MockServer:
             self.calllog.refuse()
             return False
         return True
+
+
+def _rate_limited(model: str, wait: float) -> ApiError:
+    """A scheduled 429 with retry-after `wait` seconds."""
+    return ApiError(429, f"Rate limit reached for {model[:200]} in organization org-mock on requests per min (RPM). "
+                    f"Please try again in {wait:g}s. Visit https://platform.openai.com/account/rate-limits to learn more.",
+                    "requests", None, "rate_limit_exceeded", fault="rate_limit", retry_after_s=wait)
 
 
 def _logical_hash(body: object, raw: bytes, request_hash: str) -> str:

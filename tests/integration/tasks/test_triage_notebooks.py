@@ -54,7 +54,7 @@ def _resends_after(calls: list[dict], statuses: set[int]) -> list[tuple[dict, fl
 def test_reference_finishes_with_every_ticket_within_budget_and_time(run_notebook):
     run = run_notebook("solution/triage.ipynb")
     assert run.status == "completed", _explain(run)
-    assert run.duration_s <= 180, f"reference took {run.duration_s:.0f}s"  # a scheduled 25 s stall, a 5 s outage
+    assert run.duration_s <= 180, f"reference took {run.duration_s:.0f}s"  # a scheduled 25 s stall, an outage of 3 tries, 429s of 3 s
     labels = _labels()
     rows = run.triage()
     assert sorted(r["id"] for r in rows) == sorted(labels)

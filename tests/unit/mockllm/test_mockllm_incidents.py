@@ -133,6 +133,28 @@ async def test_a_per_question_outage_fails_its_questions_attempts_and_nothing_el
     assert [f for *_, f in faults(log)].count("outage") == 6
 
 
+async def test_until_waited_429s_let_an_honest_client_through_and_never_a_storm(tmp_path: Path, clock) -> None:
+    """Retry-after 3 s on the questions of ranks 1 and 2: the outcome is the same on an idle and a loaded host."""
+    profile = {"models": MODELS, "scheduled_faults": [
+        {"at": 1, "kind": "rate_limited", "questions": 2, "retry_after_s": 3, "until_waited": True}]}
+    outcomes = {}
+    for client_waits, host_turnaround in ((3.0, 0.001), (3.0, 0.9), (0.0, 0.001), (0.0, 0.9), (1.5, 0.9)):
+        _, client, log = make_mock(tmp_path, profile, f"{client_waits}-{host_turnaround}")
+        async with client:
+            seen = await patient_client(client, clock, "m", 4, first_call_after_s=0,
+                                        between_s=client_waits + host_turnaround)
+        outcomes[(client_waits, host_turnaround)] = seen
+        calls = [json.loads(line) for line in log.read_text().splitlines()]
+        # Only the first 429 of a question is an attempt of it; refusals of a retry that came too early are not.
+        refused = [c["attempt"] for c in calls if c["status"] == 429]
+        assert refused == ([0, 0] if client_waits >= 3 else ([0] + [None] * 7) * 2)
+        assert [c["attempt"] for c in calls if c["status"] == 200] == ([0, 1, 1, 0] if client_waits >= 3 else [0, 0])
+    honest, honest_loaded, storm, storm_loaded, impatient = outcomes.values()
+    assert honest == honest_loaded and storm == storm_loaded == impatient
+    assert [s for (q, _), (s, _) in sorted(honest.items()) if q == 1] == [429, 200]
+    assert [s for (q, _), (s, _) in sorted(storm.items()) if q == 1] == [429] * 8  # gave up after 8 tries
+
+
 async def test_an_incident_opened_by_a_rank_starts_at_that_question_whatever_the_start_delay(tmp_path: Path,
                                                                                              clock) -> None:
     profile = {"models": MODELS, "incidents": [{"kind": "outage", "start_at": 3, "duration_s": 5}]}
@@ -163,13 +185,20 @@ async def test_a_restarted_mock_continues_a_per_question_outage(tmp_path: Path, 
 @pytest.mark.parametrize(("entry", "message"), [
     ({"at": 1, "kind": "outage"}, "an outage needs duration_s (a wall-clock window) or attempts (per question), not both"),
     ({"at": 1, "kind": "outage", "attempts": 2, "duration_s": 3}, "not both"),
-    ({"at": 1, "kind": "outage", "duration_s": 3, "questions": 2}, "questions applies only to an outage with attempts"),
+    ({"at": 1, "kind": "outage", "duration_s": 3, "questions": 2}, "questions applies only to an outage with attempts or to rate_limited"),
     ({"at": 1, "kind": "server_error", "attempts": 2}, "attempts applies only to kind: outage"),
+    ({"at": 1, "kind": "outage", "until_waited": True, "attempts": 1}, "until_waited applies only to kind: rate_limited"),
 ])
 def test_bad_outage_names_its_field(entry: dict, message: str) -> None:
     with pytest.raises(ProfileError, match="scheduled_faults.0") as err:
         parse_profile({"models": MODELS, "scheduled_faults": [entry]})
     assert message in str(err.value)
+
+
+def test_a_window_of_questions_may_not_overlap_another_scheduled_fault() -> None:
+    with pytest.raises(ProfileError, match=r"scheduled_faults: two scheduled_faults at the same index \[5\]"):
+        parse_profile({"models": MODELS, "scheduled_faults": [
+            {"at": 3, "kind": "rate_limited", "questions": 4}, {"at": 5, "kind": "server_error"}]})
 
 
 def test_an_incident_starts_at_a_time_or_a_rank() -> None:
