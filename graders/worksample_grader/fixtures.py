@@ -1,6 +1,7 @@
 """Fixtures every hidden suite can ask for: `run_folder`, `run`, `task`, `notebook`,
 `outputs`, `llm_log`, `llm_calls`, `llm_bodies`, `grading_profile`, `hidden_data`, `check`,
-and for tasks with a service (DESIGN §14) `service_log` and `service_state`.
+for tasks with a service (DESIGN §14) `service_log` and `service_state`, and for tasks
+that ask for a second run (`grading.rerun`) `rerun_folder`, `rerun` and `rerun_outputs`.
 
 All of them read the run folder (see `runfolder`) as data. A missing artifact
 is not an error of the suite: `notebook` and `outputs` still resolve (to an
@@ -139,6 +140,35 @@ def service_state(run_folder: Path) -> dict:
         return {}
     state = rf.read_json(path)
     return state if isinstance(state, dict) else {"state": state}
+
+
+# The second run (task.yaml `grading.rerun: true`): the runner executes the entrypoint again in a fresh
+# pod (fresh kernel, a fresh copy of the submission, the same hidden data and mock seed) and lays that
+# run out in <run>/rerun/ like the first. Checks compare the two, e.g. for reproducible results.
+
+@pytest.fixture(scope="session")
+def rerun_folder(run_folder: Path) -> Path:
+    """The second run's folder (`<run>/rerun`, same layout as the run folder); fails the check, as an
+    authoring error, when the task does not ask for a second run (`grading.rerun: true` in task.yaml)."""
+    path = run_folder / rf.RERUN_DIR
+    if path.is_symlink() or not (path / rf.RUN_FILE).is_file():
+        pytest.fail("authoring error: no second run in the run folder: a check that compares runs needs "
+                    "`grading.rerun: true` in task.yaml", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def rerun(rerun_folder: Path) -> dict:
+    """The runner's record of the second run: status (`skipped` when the first run timed out or had no
+    notebook to run, so a second one was not started), duration_s, cells, errors."""
+    record = rf.read_json(rerun_folder / rf.RUN_FILE)
+    return record if isinstance(record, dict) else {"status": "error", "errors": ["malformed run record"]}
+
+
+@pytest.fixture(scope="session")
+def rerun_outputs(rerun_folder: Path) -> Path:
+    """The second run's copied-out `outputs/` folder (may not exist if it produced nothing)."""
+    return rerun_folder / rf.OUTPUTS_DIR
 
 
 @pytest.fixture(scope="session")

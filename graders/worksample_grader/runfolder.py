@@ -13,6 +13,10 @@ without following links and size-capped, and is read here as plain data only:
     <run>/mock/bodies.jsonl request bodies, keyed by request_id
     <run>/mock/service.jsonl     the task service's call log (DESIGN §14; only with a service.py)
     <run>/mock/service_state.json the task service's final state, as its state() returned it
+    <run>/rerun/            with task.yaml `grading.rerun`: the second run of the notebook (fresh pod,
+                            fresh copy of the submission, same hidden data), laid out like <run>/
+                            (run.json, notebook.ipynb, outputs/, mock/); its run.json says
+                            `skipped` when the first run timed out or had no notebook to run
 
 Python code in the run folder is never imported and no file is unpickled.
 """
@@ -34,6 +38,7 @@ CALLS_FILE = "calls.jsonl"
 BODIES_FILE = "bodies.jsonl"
 SERVICE_LOG_FILE = "service.jsonl"
 SERVICE_STATE_FILE = "service_state.json"
+RERUN_DIR = "rerun"
 READ_CAP = 32 * 1024**2
 
 

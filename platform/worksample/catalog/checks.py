@@ -168,12 +168,13 @@ def _scan_visible(folder: Path, rel: str, field: str, file: str) -> list[Problem
 
 
 def _check_grading(task: TaskSpec, file: str) -> list[Problem]:
-    """The grading timeout fits the timeout ladder; every included suite exists in graders/suites/."""
+    """The grading timeout fits the timeout ladder (each run, with grading.rerun); every included suite exists
+    in graders/suites/."""
     from worksample.grading.suite import SUITES_ROOT
     from worksample.timeouts import ladder_problem
 
     problems = []
-    message = ladder_problem(task.grading.timeout.total_seconds())
+    message = ladder_problem(task.grading.timeout.total_seconds(), runs=task.grading.runs)
     if message:
         problems.append(Problem(file, "grading.timeout", message))
     known = sorted(p.name for p in SUITES_ROOT.iterdir() if p.is_dir() and p.name.isidentifier()

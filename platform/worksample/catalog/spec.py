@@ -136,10 +136,20 @@ class MockLlm(_Strict):
 class Grading(_Strict):
     """How a submission is graded."""
 
-    timeout: Duration = Field(description="limit on the whole grading run, e.g. 15m")
+    timeout: Duration = Field(description="limit on the whole grading run (on each, with rerun), e.g. 15m")
     suite: RelPath = Field(description="folder of hidden pytest checks")
     include: list[str] = Field(default_factory=list, description="reusable suites from graders/suites/")
     pass_threshold: float = Field(ge=0, le=100, description="percent of max score needed to pass")
+    # Issue 15: a second run for checks that compare runs (e.g. reproducible predictions). Strict: a YAML
+    # boolean, so a typo like `rerun: "no"` (a string) is refused instead of read as true.
+    rerun: bool = Field(False, strict=True, description=(
+        "run the entrypoint a second time in a fresh pod (fresh kernel and copy of the submission, same hidden "
+        "data); checks read it through the fixtures rerun and rerun_outputs. Each run may take `timeout`"))
+
+    @property
+    def runs(self) -> int:
+        """How many times grading runs the entrypoint: 2 with `rerun`, else 1."""
+        return 2 if self.rerun else 1
 
 
 class RubricItem(_Strict):

@@ -119,7 +119,8 @@ def queue_grading(submission_id: str) -> str:
     """Enqueue the grading of a stored submission with its task's job timeout (the ladder's `job`); the job id."""
     from worksample.jobs.grading import enqueue_grading
 
-    return enqueue_grading(submission_id, job_timeout=grading_ladder(submissions.grading_timeout_s(submission_id)).job)
+    ladder = grading_ladder(submissions.grading_timeout_s(submission_id), runs=submissions.grading_runs(submission_id))
+    return enqueue_grading(submission_id, job_timeout=ladder.job)
 
 
 def grading_dir() -> Path:

@@ -1,5 +1,10 @@
 """One grading run (DESIGN §9 steps 1–4): a grading pod, the notebook run, copy-out, the hidden suite.
 
+With `grading.rerun` in task.yaml the entrypoint runs a second time, in a pod
+of its own (fresh kernel, fresh copy of the submission, same hidden data and
+mock seed, no grader) while the first pod waits, and that run is collected
+into `<run>/rerun/` for checks that compare the two (reproducibility).
+
 The pod: the task's image running a bare ipykernel over `ipc`, a fresh mock
 with the grading profile and the task's oracle, the hidden hold-out data at
 `/workspace/data`, and a grader container that waits until the run folder is
@@ -18,7 +23,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -47,6 +52,7 @@ GRADER_TIMEOUT = GRADER_S
 KERNEL_READY_TIMEOUT = 60.0
 READY_FLAG = ".ready"
 SKIP_COPY_IN = {"data", "outputs"}  # hold-out data is mounted; outputs must come from this run
+RERUN_DIR = "rerun"  # the second run's folder inside the run folder (the grading SDK's runfolder.RERUN_DIR)
 
 
 class GraderFailed(WorksampleError):
@@ -136,12 +142,16 @@ def grade_workspace(inp: GradingInput) -> GradingOutcome:
         record, nb = _run_entrypoint(pod, inp, task)
         _collect(pod, run_dir, nb, record, task, inp.task_dir)
         clock["collected"] = time.monotonic()
+        second = _rerun(inp, task, spec, run_dir / RERUN_DIR, record, nb) if task.grading.rerun else None
+        clock["rerun"] = time.monotonic()
         result = _run_grader(pod, run_dir, result_dir)
         clock["graded"] = time.monotonic()
     finally:
         sandbox.remove(pod)
     timings = {"pod_start_s": clock["pod"] - clock["start"], "notebook_s": record.duration_s,
-               "grader_s": clock["graded"] - clock["collected"], "total_s": time.monotonic() - clock["start"]}
+               "grader_s": clock["graded"] - clock["rerun"], "total_s": time.monotonic() - clock["start"]}
+    if second is not None:
+        timings.update(rerun_s=clock["rerun"] - clock["collected"], rerun_notebook_s=second.duration_s)
     return GradingOutcome(record, result, run_dir, task.model_dump(mode="json"), task.workspace.entrypoint,
                           {k: round(v, 3) for k, v in timings.items()})
 
@@ -193,7 +203,8 @@ def _pod_spec(inp: GradingInput, task, suites: SuitePaths, run_dir: Path, result
     timeout = task.grading.timeout.total_seconds()
     return PodSpec(
         command=KERNEL_COMMAND,
-        image=task.image, kernel=True, timeout=grading_ladder(timeout).pod_kill,
+        # With grading.rerun this pod waits, its grader idle, while the second run starts and runs elsewhere.
+        image=task.image, kernel=True, timeout=grading_ladder(timeout, runs=task.grading.runs).pod_kill,
         limits=Limits(memory=res.memory, cpus=res.cpus, pids=res.pids, disk=res.disk),
         data=holdout if holdout.is_dir() else folder / str(task.workspace.data),
         labels={"worksample.purpose": "grading", **(inp.labels or {})},
@@ -249,6 +260,35 @@ def _run_entrypoint(pod, inp: GradingInput, task):
         dropped.close()
         client.stop_channels()
     return record, nb
+
+
+def _rerun(inp: GradingInput, task, spec: PodSpec, dest: Path, first: nbrun.RunRecord, first_nb):
+    """7. With grading.rerun: the entrypoint again, in a pod of its own built from the grading pod's spec
+    (fresh kernel and workspace, a fresh copy of the submission, same hidden data and mock seed, no grader),
+    collected into `dest` like the run folder. Returns its RunRecord, or None when it was not started:
+    the first run timed out (a second would only cost another whole run) or had no notebook to run; then
+    `dest/run.json` says `skipped`. Everything the notebook does is the candidate's outcome, as in the first run.
+    """
+    (dest / "mock").mkdir(parents=True)
+    for path in (dest, dest / "mock"):
+        path.chmod(0o755)
+    if first_nb is None or first.status == nbrun.RunStatus.timeout:
+        why = "had no notebook to run" if first_nb is None else "timed out"
+        skipped = {"status": "skipped", "duration_s": 0.0, "cells": 0, "output_truncated": False,
+                   "errors": [f"the first run {why}: the notebook was not run a second time"]}
+        (dest / "run.json").write_text(json.dumps(skipped))
+        (dest / "run.json").chmod(0o644)
+        return None
+    single = grading_ladder(task.grading.timeout.total_seconds()).pod_kill  # this pod holds one run
+    pod = sandbox.create_pod(replace(spec, grader=None, timeout=single,
+                                     labels={**spec.labels, "worksample.run": "rerun"}))
+    try:
+        _copy_submission(pod, inp.workspace)
+        record, nb = _run_entrypoint(pod, inp, task)
+        _collect(pod, dest, nb, record, task, inp.task_dir)
+    finally:
+        sandbox.remove(pod)
+    return record
 
 
 def _failed_run(message: str) -> nbrun.RunRecord:

@@ -178,9 +178,8 @@ def register_task(folder: Path) -> Task:
     return sync_folder(folder)
 
 
-def grading_timeout_s(submission_id: str) -> float:
-    """The grading.timeout (seconds) of the submission's task as stored in its row; NotFound if no submission."""
-    from worksample.catalog.spec import parse_duration
+def _grading_spec(submission_id: str) -> dict:
+    """The `grading` block of the submission's task as stored in its row; NotFound if no submission."""
     from worksample.errors import NotFound
 
     with session_scope() as db:
@@ -188,7 +187,19 @@ def grading_timeout_s(submission_id: str) -> float:
         if sub is None:
             raise NotFound(f"no submission {submission_id}")
         spec = db.get(Task, sub.task_id).spec or {}
-    return parse_duration(spec.get("grading", {}).get("timeout", "15m")).total_seconds()
+    return spec.get("grading") or {}
+
+
+def grading_timeout_s(submission_id: str) -> float:
+    """The grading.timeout (seconds) of the submission's task as stored in its row; NotFound if no submission."""
+    from worksample.catalog.spec import parse_duration
+
+    return parse_duration(_grading_spec(submission_id).get("timeout", "15m")).total_seconds()
+
+
+def grading_runs(submission_id: str) -> int:
+    """How many times grading runs the submission's notebook: 2 when its task sets grading.rerun, else 1."""
+    return 2 if _grading_spec(submission_id).get("rerun") is True else 1
 
 
 def create_submission(task: Task, artifacts: Path, submission_id: str | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Fixtures of the churn-model suite: the hidden score month, its labels, the curve levels, the candidate's CSV.
+"""Fixtures of the churn-model suite: the hidden score month, its labels, the curve levels, the candidate's CSV
+(from the run and from the second run that task.yaml's `grading.rerun` asks for).
 
 Everything is read as data with size caps (worksample_grader.runfolder); the
 candidate's CSV is parsed, never executed.
@@ -78,14 +79,32 @@ def parse_predictions(header: list[str], rows: list[dict], expected: set[str]) -
     return out
 
 
+def _read_predictions(outputs: Path, score_rows: dict[str, dict]) -> Predictions:
+    """outputs/predictions.csv parsed; RunFolderError-like reasons come back as the message of a ValueError."""
+    path = outputs / PREDICTIONS
+    if path.is_symlink() or not path.is_file():
+        raise ValueError(f"outputs/{PREDICTIONS} was not produced")
+    try:
+        header, rows = rf.read_csv_rows(path)
+    except rf.RunFolderError as exc:  # over the size cap, not UTF-8, not CSV: the candidate's outcome
+        raise ValueError(f"outputs/{PREDICTIONS}: {str(exc).split(': ', 1)[-1]}") from None
+    return parse_predictions(header, rows, set(score_rows))
+
+
 @pytest.fixture(scope="session")
 def predictions(outputs: Path, score_rows: dict[str, dict]) -> Predictions:
     """The parsed outputs/predictions.csv; fails the check when it is absent or unreadable."""
-    path = outputs / PREDICTIONS
-    if path.is_symlink() or not path.is_file():
-        pytest.fail(f"outputs/{PREDICTIONS} was not produced", pytrace=False)
     try:
-        header, rows = rf.read_csv_rows(path)
-    except rf.RunFolderError as exc:
-        pytest.fail(f"outputs/{PREDICTIONS}: {str(exc).split(': ', 1)[-1]}", pytrace=False)
-    return parse_predictions(header, rows, set(score_rows))
+        return _read_predictions(outputs, score_rows)
+    except ValueError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def rerun_predictions(rerun_outputs: Path, score_rows: dict[str, dict]) -> Predictions:
+    """The parsed outputs/predictions.csv of the second run; an absent or unreadable file is one of its
+    problems (the check comparing the runs fails with it rather than erroring)."""
+    try:
+        return _read_predictions(rerun_outputs, score_rows)
+    except ValueError as exc:
+        return Predictions([], problems=[str(exc)])

@@ -1,4 +1,4 @@
-"""Pure functions of the churn-model suite: PR-AUC, ROC AUC, ECE, and the static seeding analysis.
+"""Pure functions of the churn-model suite: PR-AUC, ROC AUC, ECE, comparing two runs, the static seeding analysis.
 
 Kept apart from the checks so that tools/calibrate.py and unit tests use the
 very same definitions without loading pytest marks.
@@ -110,3 +110,20 @@ def unseeded_calls(source: str) -> list[str]:
 def _shuffles(given: dict) -> bool:
     value = given.get("shuffle")
     return value is not None and not (isinstance(value, ast.Constant) and value.value is False)
+
+
+def run_differences(first: dict[str, float], second: dict[str, float], tolerance: float) -> tuple[list[str], float]:
+    """What differs between two runs' probabilities by customer id (row order and number formatting
+    do not matter), and the largest difference of a probability both runs gave."""
+    problems = []
+    for name, a, b in (("first", first, second), ("second", second, first)):
+        only = sorted(a.keys() - b.keys())
+        if only:
+            problems.append(f"{len(only)} customer(s) predicted only in the {name} run (e.g. {', '.join(only[:3])})")
+    gaps = [(abs(first[c] - second[c]), c) for c in sorted(first.keys() & second.keys())]
+    largest, where = max(gaps, default=(0.0, ""))
+    changed = sum(1 for gap, _ in gaps if gap > tolerance)
+    if changed:
+        problems.append(f"{changed} of {len(gaps)} probabilities changed (largest by {largest:.3g}, customer "
+                        f"{where}: {first[where]:.6g} then {second[where]:.6g})")
+    return problems, largest

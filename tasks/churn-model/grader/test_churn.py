@@ -13,8 +13,11 @@ Scoring (DESIGN §13):
   that rank at all (a constant base rate is "calibrated" and worthless);
 - the leak: predictions must not tell apart the customers who got the random
   win-back mailing;
-- reproducibility: every source of randomness in the code is seeded (a static
-  check of the executed notebook: the runner executes it once);
+- reproducibility (a gate): task.yaml's `grading.rerun` makes the runner
+  execute the notebook a second time in a fresh sandbox (fresh kernel and copy
+  of the submission, same hidden data); both runs' predictions must agree
+  customer by customer. A static look for unseeded random calls only explains
+  a difference;
 - training time, and a model card that states an out-of-time split and a
   metric fit for a rare event (light checks; reviewers read the card).
 """
@@ -34,6 +37,7 @@ PR_AUC_MIN_FRACTION = 0.25  # below a quarter of the way from the naive ranking 
 ECE_FULL, ECE_ZERO = 0.012, 0.025  # the reference's ECE is about 0.007; a miscalibrated model is at 0.03+
 RATIO_LIMITS = (0.75, 1.33)  # mean predicted churn / observed churn
 LEAK_AUC_MARGIN = 0.10  # |AUC - 0.5| at telling mailed customers from the rest; chance is about ±0.03
+RERUN_TOLERANCE = 1e-9  # the same code on the same data gives the same floats; CSV formatting aside
 TIME_BUDGET_S = 300.0  # the brief's five minutes
 # Wall time on a busy grading host: the reference (about 20 s of CPU) took 100 s on a quiet pod and up
 # to 360 s while 2 gradings shared 2 cores under a load of 30. The check allows half as much again, so
@@ -120,14 +124,26 @@ def _code(notebook) -> str:
     return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
 
 
+@pytest.mark.gate
 @pytest.mark.points(5)
-def test_reproducible(notebook, check):
-    """Every source of randomness in the notebook is seeded, so a rerun gives the same predictions"""
-    source = _code(notebook)
-    require(source.strip(), "the notebook has no code")
-    missing = metrics.unseeded_calls(source)
-    assert not missing, f"no seed given to: {', '.join(sorted(set(missing)))}"
-    check.note("every random call in the code is seeded (static check of the executed notebook)")
+def test_reproducible(predictions, rerun, rerun_predictions, notebook, check):
+    """Run a second time in a fresh sandbox, the notebook gives the same predictions (a gate)"""
+    require(predictions.by_customer and not predictions.problems,
+            "the first run left no complete predictions to compare (see predictions_complete)")
+    status = rerun.get("status")
+    assert status == "completed", (f"the second run of the notebook did not complete ({status}): "
+                                   f"{'; '.join(rerun.get('errors') or [])[:300]}")
+    problems, largest = metrics.run_differences(predictions.by_customer, rerun_predictions.by_customer,
+                                                RERUN_TOLERANCE)
+    problems = [f"second run: {p}" for p in rerun_predictions.problems] + problems
+    if problems:
+        unseeded = metrics.unseeded_calls(_code(notebook))
+        hint = (f"no seed given to: {', '.join(sorted(set(unseeded)))}" if unseeded else
+                "every random call has a seed: look for one that changes between runs (the clock, os.urandom, "
+                "hash() of a string) or an iteration over a set of strings")
+        assert not problems, f"two runs on the same data disagree: {'; '.join(problems)}. Hint: {hint}"
+    check.note(f"a second run in a fresh sandbox gave the same {len(predictions.by_customer)} probabilities "
+               f"(largest difference {largest:.1g}, allowed {RERUN_TOLERANCE:g})")
 
 
 @pytest.mark.points(5)

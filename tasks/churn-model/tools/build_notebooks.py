@@ -42,6 +42,15 @@ EDITS: dict[str, list[tuple[str, str]]] = {
 #   finance sums the probabilities. No class weights: they would inflate the probabilities.
 """),
     ],
+    # The reference seeded from the clock (issue 15): every random call still has a random_state, so the
+    # code looks seeded, but the early-stopping split, and so the model, changes from run to run.
+    "nondeterministic": [
+        ("# # Churn model that holds up in production\n#\n", "# # Churn model that holds up in production\n#\n"
+         "# (Baseline `nondeterministic`: the reference, with its seed taken from the clock.)\n#\n"),
+        ("from pathlib import Path\n\nimport numpy", "import time\nfrom pathlib import Path\n\nimport numpy"),
+        ("SEED = 0\n", "SEED = int(time.time())  # a fresh seed every run\n"),
+        ("leaf), fixed `random_state`, trains", "leaf), `random_state` set on every run, trains"),
+    ],
 }
 
 

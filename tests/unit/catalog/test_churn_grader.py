@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,21 +41,33 @@ def truth_predictions() -> dict[str, float]:
     return {r["customer_id"]: float(r["true_probability"]) for r in LABELS}
 
 
-def make_run(root: Path, predictions: dict[str, object] | list[tuple] | None, cells: list | None = None,
-             status: str = "completed", duration: float = 40.0) -> Path:
-    """A run folder: outputs/predictions.csv (None: not written), the notebook, run.json."""
-    run = root / "run"
+SAME = object()  # make_run's default second run: the same predictions file
+
+
+def _write_run(run: Path, predictions, status: str, duration: float) -> None:
+    """outputs/predictions.csv (None: not written; a str: written as is) and run.json in `run`."""
     (run / "mock").mkdir(parents=True)
     if predictions is not None:
         (run / "outputs").mkdir()
-        items = predictions.items() if isinstance(predictions, dict) else predictions
         with (run / "outputs" / "predictions.csv").open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["customer_id", "churn_probability"])
-            writer.writerows(items)
+            if isinstance(predictions, str):
+                fh.write(predictions)
+            else:
+                writer = csv.writer(fh)
+                writer.writerow(["customer_id", "churn_probability"])
+                writer.writerows(predictions.items() if isinstance(predictions, dict) else predictions)
+    (run / "run.json").write_text(json.dumps({"status": status, "duration_s": duration, "cells": 8, "errors": []}))
+
+
+def make_run(root: Path, predictions: dict[str, object] | list[tuple] | None, cells: list | None = None,
+             status: str = "completed", duration: float = 40.0, rerun=SAME, rerun_status: str = "completed") -> Path:
+    """A run folder: outputs/predictions.csv (None: not written), the notebook, run.json, and the second run
+    the task's grading.rerun asks for in rerun/ (by default with the same predictions; rerun=None: no file)."""
+    run = root / "run"
+    _write_run(run, predictions, status, duration)
+    _write_run(run / "rerun", predictions if rerun is SAME else rerun, rerun_status, duration)
     nb = nbformat.v4.new_notebook(cells=cells if cells is not None else SOLUTION_CARD)
     nbformat.write(nb, run / "notebook.ipynb")
-    (run / "run.json").write_text(json.dumps({"status": status, "duration_s": duration, "cells": 8, "errors": []}))
     (run / "task.json").write_text(json.dumps({"slug": "churn-model"}))
     (run / "profile.json").write_text("{}")
     return run
@@ -195,12 +208,59 @@ def test_seeding_analysis(source, ok):
     assert (not METRICS.unseeded_calls(source)) is ok, METRICS.unseeded_calls(source)
 
 
-def test_an_unseeded_forest_fails_reproducible_in_a_graded_run(tmp_path):
-    cells = [c for c in SOLUTION_CARD if c.cell_type == "markdown"]
-    cells.append(nbformat.v4.new_code_cell("m = RandomForestClassifier(n_estimators=50)"))
-    make_run(tmp_path, truth_predictions(), cells=cells)
+def _changed(preds: dict[str, float], every: int, by: float) -> dict[str, float]:
+    return {cid: (p * by if i % every == 0 else p) for i, (cid, p) in enumerate(preds.items())}
+
+
+def test_a_second_run_with_other_probabilities_fails_the_reproducible_gate(tmp_path):
+    # The reference seeded from the clock: every random call has a random_state, so the static look passes.
+    make_run(tmp_path, truth_predictions(), rerun=_changed(truth_predictions(), every=3, by=0.9))
+    result = grade(tmp_path)
+    got = checks(result)["reproducible"]
+    assert got["status"] == "fail" and "probabilities changed" in got["message"], got
+    assert "one that changes between runs" in got["message"]  # the hint, when nothing is left unseeded
+    assert "reproducible" in result["gates_failed"] and not passed(result)
+    assert result["score"] == result["max_score"] - got["max_points"]  # everything else still earns its points
+
+
+def test_runs_that_agree_pass_in_any_row_order_whatever_a_static_look_at_the_code_says(tmp_path):
+    cells = SOLUTION_CARD + [nbformat.v4.new_code_cell("m = RandomForestClassifier(n_estimators=50)")]  # unseeded
+    rows = list(truth_predictions().items())
+    reordered = [(cid, format(p, ".17e")) for cid, p in reversed(rows)]
+    make_run(tmp_path, rows, cells=cells, rerun=reordered)
     got = checks(grade(tmp_path))["reproducible"]
-    assert got["status"] == "fail" and "RandomForestClassifier" in got["message"], got
+    assert got["status"] == "pass" and f"same {len(rows)} probabilities" in got["message"], got
+
+
+@pytest.mark.parametrize("rerun_status, message", [
+    ("timeout", "the second run of the notebook did not complete (timeout)"),
+    ("completed", "second run: outputs/predictions.csv: larger than"),
+])
+def test_a_second_run_that_times_out_or_writes_a_huge_file_fails_the_gate(tmp_path, rerun_status, message):
+    make_run(tmp_path, truth_predictions(), rerun_status=rerun_status)
+    with (tmp_path / "run" / "rerun" / "outputs" / "predictions.csv").open("r+b") as fh:
+        fh.truncate(40 * 1024**2)  # sparse: over the run folder's 32 MiB read cap, instantly
+    result = grade(tmp_path)
+    got = checks(result)["reproducible"]
+    assert got["status"] == "fail" and message in got["message"], got
+    assert "reproducible" in result["gates_failed"] and checks(result)["predictions_complete"]["status"] == "pass"
+
+
+def test_a_run_folder_without_a_second_run_is_an_authoring_error_of_the_task(tmp_path):
+    make_run(tmp_path, truth_predictions())
+    shutil.rmtree(tmp_path / "run" / "rerun")
+    got = checks(grade(tmp_path))["reproducible"]
+    assert got["status"] != "pass" and "grading.rerun" in got["message"], got
+
+
+def test_run_differences_compares_by_customer_within_the_tolerance():
+    first = {"a": 0.1, "b": 0.2, "c": 0.3}
+    assert METRICS.run_differences(first, dict(reversed(first.items())), 1e-9) == ([], 0.0)
+    problems, largest = METRICS.run_differences(first, {"a": 0.1 + 1e-12, "b": 0.25, "d": 0.3}, 1e-9)
+    assert math.isclose(largest, 0.05)
+    assert problems == ["1 customer(s) predicted only in the first run (e.g. c)",
+                        "1 customer(s) predicted only in the second run (e.g. d)",
+                        "1 of 2 probabilities changed (largest by 0.05, customer b: 0.2 then 0.25)"]
 
 
 def test_a_random_split_accuracy_card_and_a_slow_run_fail_their_checks(tmp_path):
