@@ -110,6 +110,16 @@ class Settings(BaseSettings):
                            "(several API hosts: give each a distinct one; see docs/scaling.md)")
     # --- end W ---
 
+    # --- Capacity (C, issues 13/17): cold pod starts at once on this host, and how many may wait ---
+    start_concurrency: int = Field(default_factory=lambda: max(2, len(os.sched_getaffinity(0))), ge=1, le=256,
+                                   description="Cold attempt pods (containers, mock, JupyterLab booting) started "
+                                   "at once on this host; more Starts wait in line, first come first served, and "
+                                   "their clock starts when their workspace answers. Warm pool claims skip the "
+                                   "line. Default: the usable cores, at least 2")
+    start_queue_max: int = Field(500, ge=0, le=100_000, description="Starts that may wait in line for a cold "
+                                 "start; past it Start answers 503 with Retry-After and starts no clock")
+    # --- end C ---
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
         if self.env != "development" and self.secret_key == DEV_SECRET:

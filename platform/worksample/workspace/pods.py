@@ -92,21 +92,26 @@ def read_jupyter(attempt_id: str) -> Jupyter | None:
         return None
 
 
-def ensure_pod(attempt_id: str, task: TaskSpec, deadline: datetime) -> Jupyter:
-    """The attempt's JupyterLab, starting a pod for it if none is running; blocks until it answers.
+def ensure_pod(attempt_id: str, task: TaskSpec, deadline: datetime, cold: bool = True) -> tuple[Jupyter | None, str]:
+    """The attempt's JupyterLab and how it was found: `running` (its pod), `warm` (the pool pod claimed for it
+    at Start) or `cold` (a pod started now; blocks until it answers). With `cold=False`, (None, "cold") instead
+    of starting one: the caller first waits for a slot of the host's start queue (`worksample.workspace.starts`).
 
     The caller holds `attempt_lock(attempt_id)` (and checked under it that the attempt still runs),
     so a revoke or a Submit cannot slip in between. Raises PodNotReady, DockerUnavailable, ImageMissing.
     """
     current = read_jupyter(attempt_id)
     if current is not None and pod_running(current.pod_id) and jupyter_answers(current):
-        return current
+        return current, "running"
     if current is not None:
         _remove_pod(current.pod_id)
+        (attempt_dir(attempt_id) / "pod.json").unlink(missing_ok=True)  # the page shows "starting", not a dead pod
     from worksample.workspace import warmpool  # it builds on this module
 
     adopted = warmpool.adopt(attempt_id, task, deadline)  # a pool pod claimed for this attempt at Start
-    return adopted if adopted is not None else _start_pod(attempt_id, task, deadline)
+    if adopted is not None:
+        return adopted, "warm"
+    return (_start_pod(attempt_id, task, deadline), "cold") if cold else (None, "cold")
 
 
 def reap_after(deadline: datetime) -> int:

@@ -148,6 +148,12 @@ class StartQueue:
         with self._lock:
             return len(self._running) >= self.limit and len(self._waiting) >= self.max_waiting
 
+    def check_room(self) -> None:
+        """Raise StartQueueFull if a new Start would be refused now (before anything is made for it)."""
+        with self._lock:
+            if len(self._running) >= self.limit and len(self._waiting) >= self.max_waiting:
+                raise StartQueueFull(len(self._waiting), self._retry_after(len(self._waiting)))
+
     def snapshot(self) -> dict:
         """`{"limit", "running", "waiting", "peak_running", "granted_total", "typical_start_s"}`."""
         typical = self.typical_start_s()

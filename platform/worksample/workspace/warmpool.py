@@ -301,7 +301,13 @@ def _sweep_unrecorded_pods() -> int:
 
 def fill_once(size: int) -> int:
     """One manager pass: retire stale or dead pool pods, then start pods until every task's pool has `size`
-    ready (one task's failure does not stop the others); how many pods it started."""
+    ready (one task's failure does not stop the others); how many pods it started.
+
+    Each pod takes a slot of the host's start queue, and only a spare one: while candidates' Starts wait
+    in line, the pool waits for the next pass (C, issues 13/17: a refill racing a burst of cold Starts
+    for the CPU only slows them)."""
+    from worksample.workspace.starts import start_queue
+
     wanted = _wanted_pools()
     _retire_unwanted(set(wanted))
     _sweep_claims(grace=CLAIM_GRACE_S)
@@ -309,7 +315,10 @@ def fill_once(size: int) -> int:
     for key, (task, version, image) in wanted.items():
         try:
             for _ in range(size - len(_records("ready", key))):
-                make_pod(task, version, image)
+                with start_queue().spare_slot(f"pool {task.slug}") as granted:
+                    if not granted:
+                        return started
+                    make_pod(task, version, image)
                 started += 1
         except WorksampleError as exc:  # Docker down, image missing, a slow JupyterLab: the next pass retries
             log.warning("warm pool for task %s: %s", task.slug, exc)

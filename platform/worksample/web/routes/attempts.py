@@ -16,23 +16,29 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from worksample import audit
 from worksample.config import get_settings
+from worksample.db.models import AttemptStatus
 from worksample.errors import UsageError, WorksampleError
 from worksample.web.deps import Staff, require_admin, require_reviewer
 from worksample.web.lifespan import beside_app
-from worksample.workspace import activity
+from worksample.workspace import activity, starts
 from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id, cookie_kwargs, guess_limiter
 from worksample.workspace.attempts import (
     AttemptClosed,
     AttemptNotFound,
+    AttemptView,
     InviteRefused,
     get_attempt,
-    start_attempt,
+    open_attempt,
 )
 from worksample.workspace.deadlines import extend_attempt, sweep_forever
 from worksample.workspace.invitations import InvitationState
+from worksample.workspace.startqueue import StartQueueFull
 from worksample.workspace.submit import submit_attempt
 
 log = logging.getLogger(__name__)
+# How long Start waits for the workspace before answering with its progress (the client then polls the
+# attempt's state): under the 60 s a front proxy commonly allows a request. A warm Start answers in well under 1 s.
+API_START_WAIT_S = 55.0
 
 
 router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"],
@@ -63,30 +69,46 @@ def require_attempt_cookie(request: Request, attempt_id: str) -> None:
         raise HTTPException(status_code=403, detail="this browser has not started that attempt")
 
 
-async def guarded_start(request: Request, token: str):
-    """Start (or resume) by token with the guess limit applied; returns the AttemptView or raises HTTPException."""
+async def guarded_start(request: Request, token: str, wait_s: float = API_START_WAIT_S) -> AttemptView:
+    """Start (or resume) by token with the guess limit applied, waiting up to `wait_s` for the workspace (its
+    bring-up goes on after that; the page or client follows its progress). Returns the AttemptView (the
+    deadline final once the workspace answered) or raises HTTPException: 404/410 for the link, 503 when the
+    workspace could not start, 503 with Retry-After when the host's start queue is full (no clock started)."""
     wait = guess_limiter.blocked(client_key(request))
     if wait:
         raise HTTPException(status_code=429, detail="too many attempts; try again later",
                             headers={"Retry-After": str(int(wait))})
     try:
-        return await run_in_threadpool(start_attempt, token)
+        view = await run_in_threadpool(open_attempt, token, starts.start_queue())
+        if view.status is AttemptStatus.running:
+            try:
+                await starts.ready(view.id, wait_s)
+            except AttemptClosed:  # revoked or handed in meanwhile: the workspace page says so
+                pass
+            view = await run_in_threadpool(get_attempt, view.id)  # the clock started when the workspace answered
+        return view
     except InviteRefused as exc:
         if exc.state is InvitationState.unknown:
             guess_limiter.failed(client_key(request))
             raise HTTPException(status_code=404, detail="this link is not valid") from None
         raise HTTPException(status_code=410, detail=f"this invitation cannot be used ({exc.state.value})") from None
-    except WorksampleError as exc:  # Docker down, image missing, JupyterLab slow: retryable, the clock runs
+    except StartQueueFull as exc:
+        log.warning("start refused: %s", exc)
+        raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
+    except WorksampleError as exc:  # Docker down, image missing, JupyterLab slow: retryable; the clock waits
         log.error("start failed: %s", exc)
         raise HTTPException(status_code=503, detail=f"the workspace could not be started: {exc}") from None
 
 
 @router.post("/{token}/start")
 async def start(token: str, request: Request) -> JSONResponse:
-    """Start the clock (or resume the running attempt) and set the attempt cookie."""
+    """Start the clock (or resume the running attempt) and set the attempt cookie; answers once the workspace
+    does, or after 55 s with `workspace.state` queued/starting (poll GET /api/v1/attempts/{attempt_id})."""
     view = await guarded_start(request, token)
+    progress = await run_in_threadpool(starts.progress, view.id)
     resp = JSONResponse({"attempt_id": view.id, "deadline": view.deadline.isoformat(),
-                         "workspace_url": view.workspace_url})
+                         "workspace_url": view.workspace_url, "clock_started": view.clock_started,
+                         "workspace": progress.public()})
     resp.set_cookie(value=_cookie(view.id), **cookie_kwargs(is_secure(request)))
     return resp
 
@@ -105,7 +127,11 @@ async def state(attempt_id: str, request: Request) -> dict:
         view = await run_in_threadpool(get_attempt, attempt_id)
     except AttemptNotFound:
         raise HTTPException(status_code=404, detail="no such attempt") from None
-    return view.public()
+    running = view.status is AttemptStatus.running
+    # The workspace page polls this while its workspace comes up; a running attempt with no pod and nothing
+    # starting one (a failed start shown long enough, an API restart) is brought up again from here.
+    progress = await starts.current(attempt_id) if running else starts.Progress("stopped")
+    return {**view.public(), "workspace": progress.public()}
 
 
 @router.post("/{attempt_id}/submit", status_code=202)

@@ -18,6 +18,7 @@ from worksample.web import render
 from worksample.web.routes.attempts import client_key, is_secure, guarded_start
 from worksample.workspace.access import attempt_cookie_value, cookie_kwargs, guess_limiter
 from worksample.workspace.invitations import InvitationState, view_invitation
+from worksample.workspace.startqueue import StartQueueFull
 
 WEB = render.WEB
 STATIC = {"style.css": "text/css; charset=utf-8", "workspace.js": "text/javascript; charset=utf-8",
@@ -30,6 +31,9 @@ ERRORS = {
 }
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+# The browser's Start waits this long for the workspace, then goes to the workspace page, which shows the
+# progress (place in line, "Starting JupyterLab…") until it answers: long enough for a warm claim.
+FORM_START_WAIT_S = 2.0
 
 
 def page(request: Request, name: str, context: dict, status_code: int = 200) -> HTMLResponse:
@@ -80,15 +84,23 @@ async def landing(token: str, request: Request) -> Response:
 async def start_form(token: str, request: Request) -> Response:
     """The Start button: start (or resume) the attempt, set the cookie, go to the workspace."""
     try:
-        view = await guarded_start(request, token)
+        view = await guarded_start(request, token, wait_s=FORM_START_WAIT_S)
     except HTTPException as exc:
         if exc.status_code == 404:
             return error_page(request, InvitationState.unknown, 404)
         if exc.status_code == 410:
             state = (await run_in_threadpool(view_invitation, token)).state
             return error_page(request, state if state in ERRORS else InvitationState.used, 410)
+        if isinstance(exc.__cause__, StartQueueFull):
+            wait = exc.__cause__.retry_after_s
+            refused = page(request, "invite_error.html", {
+                "title": "Many candidates are starting right now",
+                "text": f"Please press Start again in about {wait} seconds. Your clock has not started."}, 503)
+            refused.headers["Retry-After"] = str(wait)
+            return refused
         return page(request, "invite_error.html", {"title": "Could not start your workspace",
-                                                   "text": "Please try again in a minute. Your time is not lost."},
+                                                   "text": "Please try again in a minute. Your time is not lost: "
+                                                           "your clock starts when your workspace is ready."},
                     exc.status_code)
     resp = RedirectResponse(view.workspace_url, status_code=303)
     resp.set_cookie(value=attempt_cookie_value(view.id), **cookie_kwargs(is_secure(request)))

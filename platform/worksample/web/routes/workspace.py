@@ -22,15 +22,15 @@ from worksample.errors import WorksampleError
 from worksample.web.lifespan import beside_app
 from worksample.web.routes.pages import brief_html, page
 from worksample.workspace.access import ATTEMPT_COOKIE, cookie_attempt_id
+from worksample.workspace import starts
 from worksample.workspace.attempts import (
     AttemptClosed,
     AttemptElsewhere,
     AttemptNotFound,
     attempt_open,
-    ensure_attempt_pod,
     get_attempt,
 )
-from worksample.workspace.pods import Jupyter, read_jupyter
+from worksample.workspace.pods import Jupyter, PodNotReady, read_jupyter
 from worksample.workspace.proxy import UpstreamGone, http_proxy, proxy_websocket, unsafe_path
 from worksample.workspace.warmpool import keep_warm
 
@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 # The warm pool's manager runs beside the app (W, issue 17; WORKSAMPLE_WARM_POOL).
 router = APIRouter(tags=["workspace"], include_in_schema=False, lifespan=beside_app(keep_warm))
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+PROXY_START_WAIT_S = 60.0  # a request for a workspace still starting waits this long (no thread held), then 503
+
+
+class PodStarting(PodNotReady):
+    """The attempt's workspace is still waiting for a start slot or booting; retry shortly."""
 
 
 def _granted(cookies, attempt_id: str) -> bool:
@@ -54,12 +59,17 @@ def submitted_page(request: Request, attempt_id: str) -> HTMLResponse:
 
 
 async def _jupyter(attempt_id: str, fresh: bool = False) -> Jupyter:
-    """The attempt's JupyterLab: from pod.json, or (re)started when absent or `fresh`."""
+    """The attempt's JupyterLab: from pod.json, or (re)started when absent or `fresh` (through the host's start
+    queue, joining a start already under way); PodStarting (503, retry) if it does not answer within
+    PROXY_START_WAIT_S."""
     if not fresh:
         found = await run_in_threadpool(read_jupyter, attempt_id)
         if found is not None:
             return found
-    return await run_in_threadpool(ensure_attempt_pod, attempt_id)
+    jupyter = await starts.ready(attempt_id, PROXY_START_WAIT_S)
+    if jupyter is None:
+        raise PodStarting(f"the workspace of attempt {attempt_id} is still starting")
+    return jupyter
 
 
 @router.get("/w/{attempt_id}")
@@ -77,7 +87,10 @@ async def workspace_page(attempt_id: str, request: Request) -> Response:
         return await run_in_threadpool(submitted_page, request, attempt_id)
     view = await run_in_threadpool(get_attempt, attempt_id)
     brief = await run_in_threadpool(_brief, view.task_slug)
-    return page(request, "workspace.html", {"view": view, "brief": brief, "server_ts": utcnow().timestamp()})
+    progress = await run_in_threadpool(starts.progress, attempt_id)  # the page's script polls on from here
+    return page(request, "workspace.html", {"view": view, "brief": brief, "server_ts": utcnow().timestamp(),
+                                            "progress": progress, "time_limit_s": view.deadline.timestamp()
+                                            - view.started_at.timestamp()})
 
 
 def _brief(slug: str) -> str:

@@ -8,6 +8,13 @@
   // Offset between the server clock and ours, so a wrong laptop clock does not move the deadline.
   var offset = parseFloat(bar.dataset.serverNow) - Date.now() / 1000;
   var lastSave = null, warned = {}, closing = false;
+  // Until the workspace first answers the clock has not started: it shows the whole time, standing still.
+  var clockStarted = bar.dataset.clockStarted === "1";
+  var timeLimit = parseFloat(bar.dataset.timeLimit);
+  var workspace = bar.dataset.workspace;
+  var lab = document.getElementById("lab");
+  var labProgress = document.getElementById("lab-progress");
+  var labQueue = document.getElementById("lab-queue");
   var clock = document.getElementById("countdown");
   var warning = document.getElementById("warning");
   var saveState = document.getElementById("save-state");
@@ -22,9 +29,19 @@
     warning.classList.toggle("urgent", !!urgent);
   }
 
+  function hms(left) {
+    return pad(Math.floor(left / 3600)) + ":" + pad(Math.floor(left / 60) % 60) + ":" + pad(left % 60);
+  }
+
   function tick() {
+    if (!clockStarted) {
+      clock.textContent = hms(Math.max(0, Math.floor(timeLimit)));
+      clock.title = "Your clock starts when your workspace is ready";
+      return;
+    }
+    clock.title = "";
     var left = Math.max(0, Math.floor(deadline - now()));
-    clock.textContent = pad(Math.floor(left / 3600)) + ":" + pad(Math.floor(left / 60) % 60) + ":" + pad(left % 60);
+    clock.textContent = hms(left);
     clock.classList.toggle("soon", left <= 600);
     clock.classList.toggle("urgent", left <= 120);
     if (left <= 600 && left > 120 && !warned[10]) { warned[10] = true; warn("10 minutes left. Your work is saved automatically and submitted when the time is up."); }
@@ -43,10 +60,42 @@
     }).then(function (s) {
       offset = s.server_ts - Date.now() / 1000;
       deadline = s.deadline_ts;
+      clockStarted = !!s.clock_started;
+      timeLimit = s.deadline_ts - s.started_ts;
       if (s.last_save_ts) { lastSave = s.last_save_ts; }
       if (s.status !== "running") { window.location.replace("/w/" + attempt + "/"); return; }
+      showWorkspace(s.workspace);
+      tick();
       if (closing) { setTimeout(poll, 3000); }
     }).catch(function () { if (closing) { setTimeout(poll, 5000); } });
+  }
+
+  function showWorkspace(w) {
+    // Progress while the workspace comes up (place in line, starting, a failed start being retried); the
+    // frame is loaded only once JupyterLab answers.
+    if (!w) { return; }
+    workspace = w.state;
+    labQueue.hidden = clockStarted;
+    if (w.state === "ready") {
+      if (!lab.getAttribute("src")) { lab.setAttribute("src", lab.dataset.src); }
+      labProgress.textContent = "Starting JupyterLab…";
+      return;
+    }
+    if (w.state === "queued") {
+      labProgress.textContent = "Many candidates are starting at once: you are number " + w.position +
+        " in line for a workspace (about " + w.estimate_s + " s).";
+    } else if (w.state === "failed") {
+      labProgress.textContent = w.message;
+    } else {
+      labProgress.textContent = "Starting JupyterLab…";
+    }
+  }
+
+  function pollWorkspace() {
+    // Every 1.5 s until the workspace answers (the countdown's own poll is every 10 s).
+    if (workspace === "ready" && lab.getAttribute("src")) { return; }
+    poll();
+    setTimeout(pollWorkspace, 1500);
   }
 
   function saveOpenNotebooks() {
@@ -84,4 +133,5 @@
   setInterval(tick, 1000);
   setInterval(poll, 10000);
   poll();
+  if (workspace !== "ready") { setTimeout(pollWorkspace, 1500); }
 })();
