@@ -21,12 +21,6 @@ REPO = Path(__file__).resolve().parents[3]
 TASKS = REPO / "tasks"
 
 
-@pytest.fixture
-def task(tmp_path: Path) -> Path:
-    """A fresh valid task folder made by `new_task`, to break one rule at a time."""
-    return new_task(tmp_path / "tasks", "demo-task")
-
-
 def edit(folder: Path, **changes) -> None:
     """Set top-level (or dotted) keys of task.yaml; a value of None deletes the key."""
     data = yaml.safe_load((folder / "task.yaml").read_text())

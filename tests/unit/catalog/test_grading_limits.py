@@ -5,25 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from worksample.catalog import new_task, validate_task
-
-
-@pytest.fixture
-def task(tmp_path: Path) -> Path:
-    """A fresh valid task folder."""
-    return new_task(tmp_path / "tasks", "demo-task")
-
-
-def set_grading(folder: Path, **values) -> None:
-    data = yaml.safe_load((folder / "task.yaml").read_text())
-    data["grading"].update(values)
-    (folder / "task.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def problems(folder: Path) -> list[str]:
-    return [str(p) for p in validate_task(folder)]
+from task_yaml import problems, set_grading
 
 
 def test_an_unknown_included_suite_fails_validation_not_grading(task: Path):

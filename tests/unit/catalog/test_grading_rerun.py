@@ -5,27 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from worksample.catalog import load_task, new_task, validate_task
+from task_yaml import problems, set_grading
+from worksample.catalog import load_task
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def task(tmp_path: Path) -> Path:
-    """A fresh valid task folder."""
-    return new_task(tmp_path / "tasks", "demo-task")
-
-
-def set_grading(folder: Path, **values) -> None:
-    data = yaml.safe_load((folder / "task.yaml").read_text())
-    data["grading"].update(values)
-    (folder / "task.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def problems(folder: Path) -> list[str]:
-    return [str(p) for p in validate_task(folder)]
 
 
 def test_rerun_is_off_unless_asked_for_and_doubles_the_runs(task: Path):
