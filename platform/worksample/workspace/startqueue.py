@@ -10,7 +10,9 @@ Who waits how:
 - a Start is a coroutine in the API's event loop and waits with `slot()`: no
   thread is held while it waits (the thread pool serves every page and the proxy);
 - the warm pool's filler is a thread and never waits: `spare_slot()` grants
-  it a slot only when no Start is waiting and one is free, so candidates come first.
+  it a slot only when no Start is waiting or starting, so candidates come
+  first (a pool pod made during a burst would serve none of it: every Start in
+  the burst has already missed the pool).
 
 The line is bounded (`max_waiting`): past it a Start is refused with
 `StartQueueFull`, which carries a Retry-After estimate. This module knows
@@ -51,6 +53,7 @@ class _Ticket:
     wake: Callable[[], None] = lambda: None
     granted: bool = False
     granted_at: float = 0.0  # monotonic
+    spare: bool = False  # the warm pool's, not a candidate's
     enqueued_at: float = field(default_factory=time.monotonic)
 
 
@@ -106,10 +109,12 @@ class StartQueue:
 
     @contextmanager
     def spare_slot(self, key: str) -> Iterator[bool]:
-        """Hold a slot for the body if one is free and nobody waits (yields True), else yield False at once."""
+        """Hold a slot for the body if one is free and no Start waits or starts (yields True), else yield False
+        at once."""
         with self._lock:
-            free = not self._waiting and len(self._running) < self.limit
-            ticket = _Ticket(key)
+            busy = any(not ticket.spare for ticket in self._running)
+            free = not self._waiting and not busy and len(self._running) < self.limit
+            ticket = _Ticket(key, spare=True)
             if free:
                 self._grant(ticket)
         if not free:

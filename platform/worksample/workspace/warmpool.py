@@ -56,6 +56,9 @@ POOL_POD_TTL_S = 6 * 3600  # an unclaimed pod's reaper deadline ...
 RETIRE_AFTER_S = 3 * 3600  # ... and the manager replaces it well before that
 CLAIM_GRACE_S = 120.0  # a claim is adopted within milliseconds; an older orphan claim is a crash's leftover
 FILL_EVERY_S = 5.0  # the manager's pass when no claim woke it
+# After a claim, the refill waits this long: the Starts of a burst that missed the pool are in the start queue
+# by then, and the refill (which only takes a spare slot) leaves the host's slots to them (C, issues 13/17).
+CLAIM_SETTLE_S = 1.5
 STATES = ("filling", "ready", "claimed", "retiring")
 RESERVED_MARKER = "pool-reserved"  # in attempts/<id>/ from reservation until adoption: a sweep can find it
 _wake = threading.Event()
@@ -439,7 +442,9 @@ async def keep_warm() -> None:
 
 
 async def _wait_for_claim(timeout: float) -> None:
-    """Sleep until a claim in this process wakes the manager, or `timeout` passes."""
+    """Sleep until a claim in this process wakes the manager (then CLAIM_SETTLE_S more), or `timeout` passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not _wake.is_set():
         await asyncio.sleep(0.1)
+    if _wake.is_set():
+        await asyncio.sleep(CLAIM_SETTLE_S)

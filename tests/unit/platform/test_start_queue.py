@@ -85,20 +85,35 @@ async def test_a_failed_start_gives_its_slot_back():
         assert waited < 0.01
 
 
-async def test_the_warm_pool_gets_a_slot_only_when_no_start_waits():
+def spare_from_a_thread(queue: StartQueue) -> bool:
+    """Ask for a spare slot from another thread, as the pool manager does (and give it back at once)."""
+    got = []
+
+    def ask() -> None:
+        with queue.spare_slot("pool") as granted:
+            got.append(granted)
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    thread.join(5)
+    return got == [True]
+
+
+async def test_the_warm_pool_gets_a_slot_only_when_no_start_waits_or_starts():
     queue, starts = StartQueue(limit=2, max_waiting=10), Starts()
     with queue.spare_slot("pool") as granted:
         assert granted  # idle host: the pool may fill
         assert queue.snapshot()["running"] == 1
-    holders = [asyncio.create_task(starts.one(queue, f"c{n}", hold_s=0.1)) for n in range(3)]
+        async with queue.slot("candidate") as waited:  # and a candidate still gets the other slot at once
+            assert waited < 0.01
+    one = asyncio.create_task(starts.one(queue, "c0", hold_s=0.1))
+    await asyncio.sleep(0.01)
+    assert not spare_from_a_thread(queue)  # a slot is free, but a Start is under way: a burst may be starting
+    holders = [asyncio.create_task(starts.one(queue, f"c{n}", hold_s=0.1)) for n in range(1, 3)]
     await asyncio.sleep(0.01)  # two run, one waits
-    got = []
-    thread = threading.Thread(target=lambda: got.append(queue.spare_slot("pool").__enter__()))
-    thread.start()
-    thread.join(5)
-    assert got == [False]  # a candidate waits: the pool does not jump the line, and does not block
-    await asyncio.gather(*holders)
-    assert starts.peak == 2
+    assert not spare_from_a_thread(queue)  # a candidate waits: the pool does not jump the line, nor block
+    await asyncio.gather(one, *holders)
+    assert starts.peak == 2 and spare_from_a_thread(queue)
 
 
 async def test_estimates_grow_with_the_position_and_learn_from_real_starts():
