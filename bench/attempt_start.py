@@ -4,7 +4,8 @@ Runs a real `worksample serve` on loopback with its own data dir under
 var/bench/ and a copy of the flagship task (or a scaffolded one while the
 flagship does not validate). For each attempt it times, from the browser's
 side of the platform:
-  start   POST /api/v1/attempts/{token}/start (returns once JupyterLab answers on its socket)
+  start   POST /api/v1/attempts/{token}/start (returns once JupyterLab answers on its socket, or with its
+          workspace still queued, then polled until ready: WORKSAMPLE_START_CONCURRENCY cold starts at once)
   kernel  POST /w/{id}/api/kernels until the kernel reports `idle`
 Then it measures the memory of an idle attempt's pod (JupyterLab + one idle
 kernel, and the mock beside it) with `docker stats`, and opens N attempts at
@@ -84,9 +85,10 @@ class Bench:
         t0 = time.perf_counter()
         resp = httpx.post(f"{self.url}/api/v1/attempts/{token}/start", timeout=300)
         resp.raise_for_status()
-        t_lab = time.perf_counter() - t0
         attempt_id, cookie = resp.json()["attempt_id"], resp.cookies["ws_attempt"]
         with httpx.Client(base_url=self.url, cookies={"ws_attempt": cookie}, timeout=120) as client:
+            wait_workspace(client, attempt_id, resp.json())
+            t_lab = time.perf_counter() - t0
             kernel = client.post(f"/w/{attempt_id}/api/kernels", json={"name": "python3"}).json()["id"]
         opened = {"attempt_id": attempt_id, "cookie": cookie, "kernel": kernel, "lab_s": t_lab}
         # Ready = the kernel answers kernel_info over the proxied websocket, as JupyterLab waits for.
@@ -129,6 +131,23 @@ class Bench:
         for mount in [*(data / "attempts").glob("*/workspace"), *(data / "pods").glob("*/ipc")]:  # ipc: a tmpfs
             if os.path.ismount(mount):
                 subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def wait_workspace(client: httpx.Client, attempt_id: str, body: dict, timeout: float = 1800) -> bool:
+    """Poll the attempt's state, as the workspace page does, until its workspace is ready; True if it had to.
+    A Start still in the host's start queue when the API stops waiting (55 s) answers with its workspace
+    `queued` or `starting`; a `failed` start is retried by the platform on the next poll."""
+    state = (body.get("workspace") or {}).get("state", "ready")
+    polled, deadline = False, time.monotonic() + timeout
+    while state != "ready":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"workspace of {attempt_id} not ready in {timeout:.0f}s (last state {state})")
+        time.sleep(0.25)
+        polled = True
+        resp = client.get(f"/api/v1/attempts/{attempt_id}")
+        resp.raise_for_status()
+        state = resp.json()["workspace"]["state"]
+    return polled
 
 
 def pod_memory_mib(attempt_id: str) -> dict[str, float]:

@@ -58,6 +58,11 @@ grading_bench = _load("bench_grading_throughput", REPO / "bench" / "grading_thro
 pct = attempt_bench.pct
 
 
+def loadavg() -> list[float]:
+    """The 1-, 5- and 15-minute load averages."""
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
 def host_used_mib() -> float:
     """Memory in use on the host (MemTotal - MemAvailable), MiB."""
     info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
@@ -75,6 +80,7 @@ class Sampler(threading.Thread):
         self.latency: list[float] = []
         self.bad: list[str] = []
         self.peak = self.base = host_used_mib()
+        self.load_peak = 0.0  # the highest 1-minute load average seen (the machine is shared: figures need it)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -82,6 +88,7 @@ class Sampler(threading.Thread):
         with httpx.Client(base_url=self.bench.url, timeout=30) as client:
             while not self.stop.wait(self.every):
                 self.peak = max(self.peak, host_used_mib())
+                self.load_peak = max(self.load_peak, loadavg()[0])
                 for name, path in list(self.pages.items()):
                     t0 = time.perf_counter()
                     try:
@@ -164,10 +171,12 @@ def main() -> None:
         sampler.start()
 
         # Phase 1: every attempt at once.
+        load_before = loadavg()
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max(1, args.attempts)) as pool:
             opened = list(pool.map(lambda token: open_one(bench, token), tokens))
         phase1 = time.perf_counter() - t0
+        load_phase1, peak_phase1 = loadavg(), sampler.load_peak
         good = [o for o in opened if not o["error"]]
         if good:
             sampler.cookies = {"ws_attempt": good[0]["cookie"]}
@@ -179,6 +188,7 @@ def main() -> None:
         grading_bench._wait_all(ids, timeout=4 * 3600)
         rows = grading_bench._measure(ids)
         drain = max(r["done_at"].timestamp() for r in rows) - began
+        load_phase2 = loadavg()
     finally:
         if sampler is not None:
             sampler.stop.set()
@@ -198,7 +208,10 @@ def main() -> None:
     errors = [o["error"] for o in opened if o["error"]] + [f"submission {r['status']}" for r in rows
                                                           if r["status"] != "graded"]
     print(f"load: {args.attempts} attempts at once, then {args.submissions} submissions at once "
-          f"({args.grade_task} task), {args.workers} workers, {os.cpu_count()} cores")
+          f"({args.grade_task} task), {args.workers} workers, {os.cpu_count()} cores, "
+          f"WORKSAMPLE_START_CONCURRENCY={os.environ.get('WORKSAMPLE_START_CONCURRENCY', '(default)')}")
+    print(f"  load average                 before {load_before}; end of starts {load_phase1} (peak 1-min "
+          f"{peak_phase1:.1f}); end of drain {load_phase2} (peak 1-min {sampler.load_peak:.1f})")
     print(f"  errors                       {len(errors)}" + (f"  e.g. {errors[:3]}" if errors else ""))
     if starts:
         print(f"  attempt start → kernel idle  p50 {pct(starts, .5):.1f} s  p95 {pct(starts, .95):.1f} s  "

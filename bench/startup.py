@@ -11,7 +11,11 @@ found it empty would be cold, and is counted. Each attempt is revoked after its
 timing (pod removed), so N attempts never pile up. Then the memory of an idle
 pool pod (JupyterLab, no kernel) and of an idle attempt (JupyterLab, one idle
 kernel), mock included; optionally, --concurrent N attempts started at once
-(cold and pooled mixed) with how many failed and whether each runs code.
+(cold and pooled mixed) with how many failed and whether each runs code. Cold
+pods queue for the host's start slots (WORKSAMPLE_START_CONCURRENCY); a Start
+still in line when the API stops waiting answers with its workspace `queued`,
+and "JupyterLab answering" then includes polling the attempt's state, as the
+workspace page does, until it is ready.
 
     .venv/bin/python bench/startup.py [--starts 20] [--concurrent 0]
 """
@@ -19,9 +23,11 @@ kernel), mock included; optionally, --concurrent N attempts started at once
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from attempt_start import REPO, RUN, Bench, pct, pod_memory_mib  # noqa: E402
+from attempt_start import REPO, RUN, Bench, pct, pod_memory_mib, wait_workspace  # noqa: E402
 
 
 class PoolBench(Bench):
@@ -55,12 +61,13 @@ class PoolBench(Bench):
         resp.raise_for_status()
         attempt_id, cookie = resp.json()["attempt_id"], resp.cookies["ws_attempt"]
         with httpx.Client(base_url=self.url, cookies={"ws_attempt": cookie}, timeout=120) as client:
+            waited = wait_workspace(client, attempt_id, resp.json())
             status = client.get(f"/w/{attempt_id}/api/status")
             status.raise_for_status()
             t_lab = time.perf_counter() - t0
             kernel = client.post(f"/w/{attempt_id}/api/kernels", json={"name": "python3"}).json()["id"]
         opened = {"attempt_id": attempt_id, "cookie": cookie, "kernel": kernel, "lab_s": t_lab, "token": token,
-                  "ws_retries": 0}
+                  "ws_retries": 0, "polled": waited}
         for attempt in range(3):  # as JupyterLab does, reconnect when a slow kernel start times the handshake out
             try:
                 self.request(opened, "kernel_info_request", {}, "kernel_info_reply")
@@ -144,14 +151,32 @@ def at_once(bench: PoolBench, n: int) -> dict:
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
             return None
 
+    load = LoadPeak()
+    load.start()
     t0 = time.perf_counter()
     with ThreadPoolExecutor(n) as pool:
         opened = [o for o in pool.map(one, tokens) if o]
         wall = time.perf_counter() - t0
         usable = sum(pool.map(bench.usable, opened))
+    load.stop.set()
     total = sum(sum(pod_memory_mib(o["attempt_id"]).values()) for o in opened[:5]) / max(1, min(5, len(opened)))
-    return {"n": n, "wall": wall, "errors": errors, "usable": usable,
-            "slowest": max((o["ready_s"] for o in opened), default=0.0), "mem_mean_of_5": total}
+    return {"n": n, "wall": wall, "errors": errors, "usable": usable, "lab": [o["lab_s"] for o in opened],
+            "ready": [o["ready_s"] for o in opened], "polled": sum(o["polled"] for o in opened),
+            "slowest": max((o["ready_s"] for o in opened), default=0.0), "mem_mean_of_5": total,
+            "load_peak": load.peak}
+
+
+class LoadPeak(threading.Thread):
+    """The highest 1-minute load average seen, sampled every second until `stop` is set."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            self.peak = max(self.peak, float(open("/proc/loadavg").read().split()[0]))
 
 
 def show(result: dict) -> None:
@@ -174,6 +199,11 @@ def show(result: dict) -> None:
         c = result["concurrent"]
         print(f"  {c['n']} Starts at once: {len(c['errors'])} errors, all ready in {c['wall']:.1f} s wall, slowest "
               f"start→kernel idle {c['slowest']:.1f} s, {c['usable']} run code; mean pod memory {c['mem_mean_of_5']:.0f} MiB")
+        if c["lab"]:
+            print(f"    Start → JupyterLab answering p50 {pct(c['lab'], .5):.1f} s  p95 {pct(c['lab'], .95):.1f} s; "
+                  f"Start → kernel idle p50 {pct(c['ready'], .5):.1f} s  p95 {pct(c['ready'], .95):.1f} s; "
+                  f"{c['polled']} Starts answered before their workspace was ready (then polled); "
+                  f"peak 1-min load {c['load_peak']:.1f}")
         for err in c["errors"][:5]:
             print(f"    error: {err}")
 
@@ -184,7 +214,8 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=0, help="also start this many at once (pool on)")
     parser.add_argument("--pool-only", action="store_true", help="skip the pool-off mode (e.g. for --concurrent)")
     args = parser.parse_args()
-    print(f"load average at start: {open('/proc/loadavg').read().split()[:3]}", flush=True)
+    print(f"load average at start: {open('/proc/loadavg').read().split()[:3]}; "
+          f"WORKSAMPLE_START_CONCURRENCY={os.environ.get('WORKSAMPLE_START_CONCURRENCY', '(default)')}", flush=True)
     if not args.pool_only:
         show(run_mode(0, args.starts, 0))
         sys.stdout.flush()
