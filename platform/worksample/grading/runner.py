@@ -263,11 +263,12 @@ def _run_entrypoint(pod, inp: GradingInput, task):
 
 
 def _rerun(inp: GradingInput, task, spec: PodSpec, dest: Path, first: nbrun.RunRecord, first_nb):
-    """7. With grading.rerun: the entrypoint again, in a pod of its own built from the grading pod's spec
+    """5b. With grading.rerun: the entrypoint again, in a pod of its own built from the grading pod's spec
     (fresh kernel and workspace, a fresh copy of the submission, same hidden data and mock seed, no grader),
     collected into `dest` like the run folder. Returns its RunRecord, or None when it was not started:
-    the first run timed out (a second would only cost another whole run) or had no notebook to run; then
-    `dest/run.json` says `skipped`. Everything the notebook does is the candidate's outcome, as in the first run.
+    the first run timed out (a second would only time out again, at the cost of up to another whole run)
+    or had no notebook to run; then `dest/run.json` says `skipped`. Everything the notebook does is the
+    candidate's outcome, as in the first run; a pod or engine fault raises, as for the first.
     """
     (dest / "mock").mkdir(parents=True)
     for path in (dest, dest / "mock"):
