@@ -106,9 +106,9 @@ def _finished(attempt_id: str, task: asyncio.Task) -> None:
     if exc is None:
         _failed.pop(attempt_id, None)
         return
-    from worksample.workspace import AttemptClosed
+    from worksample.workspace import AttemptClosed, AttemptElsewhere
 
-    if isinstance(exc, AttemptClosed):
+    if isinstance(exc, (AttemptClosed, AttemptElsewhere)):  # ended, or another host's: nothing to start here
         return
     log.error("attempt %s: workspace did not start: %s", attempt_id, exc)
     if len(_failed) >= MAX_FAILED:
