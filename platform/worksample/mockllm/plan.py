@@ -1,7 +1,8 @@
 """Deterministic decisions: which fault a request draws, how long it waits.
 
 Every decision comes from an rng keyed on (seed, attempt, logical hash) and a
-purpose label: the logical hash is the question the request asks
+purpose label (the oracle's: on (seed, logical hash) alone, so a question's
+answer is the same whichever attempt gets through): the logical hash is the question the request asks
 (logical.py), the attempt how many times that question reached the fault
 draw before (`Attempts`). So a request's fault, latency and content do not
 depend on when it arrived or what other requests did meanwhile: a client
@@ -161,13 +162,17 @@ class Schedule:
     `down` fails their first K attempts, whenever those come; nothing in it
     depends on the clock or on what other questions do meanwhile. A
     wall-clock outage (`duration_s`) opens a window on the clock instead.
+    A 429 with `until_waited` holds its question: `holding` refuses every
+    retry that comes before the retry-after is over (the server then holds
+    it afresh), so only a client that waits gets through.
     """
 
     def __init__(self, profile: Profile, done_before: int = 0) -> None:
         # Faults before `done_before` (a rank) were met by an earlier mock on this log dir. A fault over
         # several questions (rate_limited with `questions`) is one pending fault per rank.
         each = [f.model_copy(update={"at": rank, "questions": None}) if len(f.ranks) > 1 else f
-                for f in profile.scheduled_faults if not f.per_question for rank in f.ranks]
+                for f in profile.scheduled_faults if not f.per_question and f.share is None for rank in f.ranks]
+        self.shares = [f for f in profile.scheduled_faults if f.share is not None]
         self.pending: list[ScheduledFault] = sorted((f for f in each if f.at >= done_before), key=lambda f: f.at)
         # question -> (unix time its until_waited retry-after is over, the retry-after). Not rebuilt by a
         # restarted mock: a question held when the mock stopped is let through on its next request.
@@ -198,6 +203,13 @@ class Schedule:
                 return None
             if applies(fault.kind):
                 return self.pending.pop(i)
+        return None
+
+    def share_hold(self, seed: int, question: str) -> float | None:
+        """The retry-after of a `share` 429 that picks `question` by its hash (first attempts), else None."""
+        for fault in self.shares:
+            if rng_for(seed, 0, question, "share-429").random() < fault.share:
+                return fault.retry_after_s or 1.0
         return None
 
     def hold(self, question: str, now: float, retry_after_s: float) -> None:

@@ -27,6 +27,9 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
   (a 429 then success on retry). `kind` is any fault kind above, or
   `rate_limited` (429 with retry-after = `retry_after_s`, default 1; with
   `questions: W` the W questions of ranks at .. at+W-1 each get one; with
+  `share: p` instead of `questions`, the first attempt of every question
+  whose seeded hash falls under p (about that share of them, the same ones
+  whatever order they arrive in; `at` is then only a label); with
   `until_waited: true` a retry of such a question that comes before its
   retry-after is over is refused again, with a fresh retry-after, and is no
   attempt of it: so an honest client, whose measured wait only grows with
@@ -151,18 +154,22 @@ class ScheduledFault(_Strict):
     questions: int | None = Field(default=None, ge=1, le=10_000,
                                   description="outage with attempts, rate_limited: how many questions from `at`")
     until_waited: bool | None = Field(default=None, description="rate_limited: refuse retries until retry-after is over")
+    share: float | None = Field(default=None, gt=0, le=1,
+                                description="rate_limited: the questions whose seeded hash falls under this share")
     stall_s: float | None = Field(default=None, gt=0, le=3600, description="timeout only")
 
     @model_validator(mode="after")
     def _options_match_kind(self) -> ScheduledFault:
         for option, kind in (("retry_after_s", "rate_limited"), ("duration_s", "outage"), ("attempts", "outage"),
-                             ("until_waited", "rate_limited"), ("stall_s", "timeout")):
+                             ("until_waited", "rate_limited"), ("share", "rate_limited"), ("stall_s", "timeout")):
             if getattr(self, option) is not None and self.kind != kind:
                 raise ValueError(f"{option} applies only to kind: {kind}")
         if self.kind == "outage" and (self.duration_s is None) == (self.attempts is None):
             raise ValueError("an outage needs duration_s (a wall-clock window) or attempts (per question), not both")
         if self.questions is not None and self.attempts is None and self.kind != "rate_limited":
             raise ValueError("questions applies only to an outage with attempts or to rate_limited")
+        if self.share is not None and self.questions is not None:
+            raise ValueError("share picks questions by their hash: give it or questions, not both")
         return self
 
     @property
@@ -223,7 +230,7 @@ class Profile(_Strict):
             raise ValueError(f"service_faults: only {', '.join(TRANSPORT_FAULTS)} apply to a task service")
         if len(set(service_kinds)) != len(service_kinds) or sum(f.rate for f in self.service_faults) > 1 + 1e-9:
             raise ValueError("service_faults: each kind once, rates summing to at most 1")
-        spans = sorted((f.ranks.start, f.ranks.stop) for f in self.scheduled_faults)
+        spans = sorted((f.ranks.start, f.ranks.stop) for f in self.scheduled_faults if f.share is None)
         clashes = sorted({b[0] for a, b in zip(spans, spans[1:]) if b[0] < a[1]})
         if clashes:
             raise ValueError(f"two scheduled_faults at the same index {clashes}")

@@ -234,6 +234,11 @@ class MockServer:
             raise ApiError(503, "The server is overloaded or not ready yet.", "server_error", None, None, fault="outage")
         if ex.rank is None:  # a retry or a repeat: scheduled faults are for new questions
             return draw
+        if ex.attempt == 0:
+            held = self.schedule.share_hold(self.seed, question)
+            if held is not None:  # a question chosen by its hash: which ones never depends on arrival order
+                self.schedule.hold(question, now, held)
+                raise _rate_limited(req.model, held)
         fault = self.schedule.take(ex.rank, lambda kind: applies(
             kind, chat=chat, stream=ex.stream, wants_json=chat and (wants_json(req) or bool(req.tools))))
         if fault is None:
@@ -281,7 +286,9 @@ class MockServer:
         oracle_req = OracleRequest(
             model=req.model, messages=req.messages, response_format=req.response_format, tools=req.tools,
             tool_choice=req.tool_choice, max_tokens=req.max_tokens, index=ex.index, request_hash=ex.request_hash,
-            rng=self._rng(ex, "oracle"),
+            # The question alone decides the answer, not the attempt: whichever of its attempts gets through
+            # (that can depend on which thread arrived first, or how often a client retried) says the same.
+            rng=rng_for(self.seed, 0, ex.logical_hash or ex.request_hash, "oracle"),
         )
         try:
             answer = check_answer(self.oracle(oracle_req))

@@ -155,6 +155,47 @@ async def test_until_waited_429s_let_an_honest_client_through_and_never_a_storm(
     assert [s for (q, _), (s, _) in sorted(storm.items()) if q == 1] == [429] * 8  # gave up after 8 tries
 
 
+async def test_questions_held_by_share_and_their_answers_do_not_depend_on_arrival_order(tmp_path: Path) -> None:
+    """A share-picked 429 holds the same questions in any order; a question's answer is the same at any attempt."""
+    profile = {"models": MODELS, "faults": [{"kind": "server_error", "rate": 0.3}], "scheduled_faults": [
+        {"at": 0, "kind": "rate_limited", "share": 0.25, "retry_after_s": 60, "until_waited": True}]}
+    runs = []
+    for name, order in (("forward", range(40)), ("backward", reversed(range(40)))):
+        _, client, _ = make_mock(tmp_path, profile, name)
+        answers = {}
+        async with client:
+            for q in order:
+                for attempt in range(6):  # until answered, or 6 tries
+                    body = {"model": "m", "messages": [{"role": "user", "content": f"question {q}"}], "user": str(attempt)}
+                    r = await client.post("/v1/chat/completions", json=body, headers=AUTH)
+                    if r.status_code == 200:
+                        answers[q] = r.json()["choices"][0]["message"]["content"]
+                        break
+                    answers[q] = r.status_code
+        runs.append(answers)
+    assert runs[0] == runs[1]
+    held = [q for q, a in runs[0].items() if a == 429]
+    assert 4 <= len(held) <= 16  # about a quarter
+    # The 500s met on the way do not change answers: the answer is the question's, not the attempt's.
+    assert sum(isinstance(a, str) for a in runs[0].values()) == 40 - len(held)
+
+
+async def test_an_answer_is_the_same_whichever_attempt_gets_through(tmp_path: Path) -> None:
+    """Which question meets a rank's fault can depend on which thread came first; its answer must not."""
+    answers = []
+    for name, schedule in (("clean", []), ("after two failures", [{"at": 0, "kind": "outage", "attempts": 2}])):
+        _, client, log = make_mock(tmp_path, {"models": MODELS, "scheduled_faults": schedule}, name)
+        async with client:
+            for _ in range(3):
+                r = await client.post("/v1/chat/completions", headers=AUTH, json={
+                    "model": "m", "messages": [{"role": "user", "content": "Is my refund on its way?"}]})
+                if r.status_code == 200:
+                    break
+        answers.append((r.json()["choices"][0]["message"]["content"], json.loads(log.read_text().splitlines()[-1])["attempt"]))
+    (clean, first), (late, third) = answers
+    assert (first, third) == (0, 2) and clean == late
+
+
 async def test_an_incident_opened_by_a_rank_starts_at_that_question_whatever_the_start_delay(tmp_path: Path,
                                                                                              clock) -> None:
     profile = {"models": MODELS, "incidents": [{"kind": "outage", "start_at": 3, "duration_s": 5}]}
