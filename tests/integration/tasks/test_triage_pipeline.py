@@ -30,7 +30,7 @@ def test_reference_passes_every_check_in_a_grading_pod(grade):
     failing = {k: c["message"] for k, c in _checks(report).items() if c["status"] != "pass"}
     assert report["run"]["status"] == "completed", report["run"]
     assert report["passed"] and not failing, failing
-    assert report["run"]["duration_s"] <= 180  # the grading profile schedules a 25 s stall and a 5 s outage
+    assert report["run"]["duration_s"] <= 180  # the grading profile schedules a 25 s stall and an outage of 3 tries
     assert report["llm"]["cost_usd"] <= yaml.safe_load((TASK / "profiles" / "grading.yaml").read_text())["budget_usd"]
 
 
@@ -52,6 +52,19 @@ def _labels_written(report: dict) -> dict[str, tuple[str, str]]:
         return {r["id"]: (r["category"], r["priority"]) for r in csv.DictReader(fh)}
 
 
+def _regrade_identically(first: dict) -> dict:
+    """Regrade `first`'s submission (new report version, fresh pod and mock); assert the same score, pass and points."""
+    from worksample.grading import submissions
+    from worksample.grading.grade import grade_submission
+
+    assert submissions.request_regrade(first["submission_id"])
+    again = grade_submission(first["submission_id"], {"worksample.test": "1"})
+    assert (again["score"], again["passed"]) == (first["score"], first["passed"])
+    assert {c["id"]: (c["status"], c["points"]) for c in again["checks"]} == \
+        {c["id"]: (c["status"], c["points"]) for c in first["checks"]}
+    return again
+
+
 @pytest.mark.timeout(900)
 def test_regrading_the_reference_gives_the_identical_score(grade, data_dir: Path):
     """DESIGN §13: a regrade (new report version, fresh pod and mock) scores exactly what the first grading did.
@@ -62,15 +75,9 @@ def test_regrading_the_reference_gives_the_identical_score(grade, data_dir: Path
     label, and the curve-scored checks measure the same values, not merely
     the same capped points.
     """
-    from worksample.grading import submissions
-    from worksample.grading.grade import grade_submission
-
     first = grade(TASK / "solution")
     first_labels = _labels_written(first)
-    assert submissions.request_regrade(first["submission_id"])
-    again = grade_submission(first["submission_id"], {"worksample.test": "1"})
-    assert (again["score"], again["passed"]) == (first["score"], first["passed"])
-    assert {c["id"]: c["points"] for c in again["checks"]} == {c["id"]: c["points"] for c in first["checks"]}
+    again = _regrade_identically(first)
     measured = {"accuracy", "priority"}  # their messages state the macro-F1 and weighted accuracy to 3 places
     assert {c["id"]: c["message"] for c in again["checks"] if c["id"] in measured} == \
         {c["id"]: c["message"] for c in first["checks"] if c["id"] in measured}
@@ -88,3 +95,7 @@ def test_new_baselines_are_not_passed_and_fail_what_they_name(grade, baseline: s
     assert all(checks[name]["status"] != "pass" for name in spec["expect_fail"]), {n: checks[n] for n in spec["expect_fail"]}
     if baseline == "starter":
         assert report["score"] <= 0.10 * report["max_score"]
+    if baseline == "nonce_retry_storm":
+        # DESIGN §13 for every submission, not only the reference: a retry storm regraded scores the same.
+        # Its 12 threads retry at once, so outages, stalls and timing checks met by the clock would move it.
+        _regrade_identically(report)
