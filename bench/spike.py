@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from grading_throughput import _pct as pct, _submit as stage  # noqa: E402
 from multihost import engine_of_jobs, load_images, reports_per_submission, worker_env  # noqa: E402
+from private_engine import PrivateEngine, docker0_present  # noqa: E402
 from scratch_redis import start_redis  # noqa: E402
 
 
@@ -58,6 +59,15 @@ def minitask_module():
     module = module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def use_environment(env: dict[str, str]) -> None:
+    """Make `env` this process's environment, and the settings read from it (data dir, Redis, database)."""
+    from worksample.config import get_settings
+
+    os.environ.clear()
+    os.environ.update(env)
+    get_settings.cache_clear()
 
 
 class LoadSampler:
@@ -144,15 +154,15 @@ def main() -> None:
     try:
         if args.engines == 2:
             from pg_server import start_postgres
-            from private_engine import PrivateEngine, docker0_present
 
             pg = start_postgres()
             base["DATABASE_URL"] = pg.create_database()
+        use_environment(base)
+        if args.engines == 2:
             engine2 = PrivateEngine(root / "dockerd2.log")
             engine2.start()
             hosts.append(engine2.host)
             print(f"images copied into engine 2 in {load_images(engine2):.1f} s", flush=True)
-        os.environ.update(base)
         from worksample.db import migrate
         from worksample.grading import submissions
         from worksample.jobs.grading import enqueue_grading
