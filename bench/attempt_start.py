@@ -34,6 +34,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RUN = uuid.uuid4().hex[:8]
+sys.path.insert(0, str(REPO / "tests"))  # the tests' shared helpers (sessions)
 sys.path.insert(0, str(REPO / "tests" / "integration" / "attempts"))  # the attempt tests' task copy
 
 from attempts_harness import flagship_copy, free_port  # noqa: E402

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sessions import stop_session
+
 
 class PrivateEngine:
     """One dockerd of our own; `host` is its DOCKER_HOST."""
@@ -65,14 +67,7 @@ class PrivateEngine:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 90) -> None:
         """Stop dockerd (and the containerd it manages); SIGKILL to its session if it lingers."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.kill(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        stop_session(self.proc, sig, timeout)
 
     def restart(self) -> float:
         """Stop and start again on the same data root; seconds the engine did not answer."""

@@ -25,6 +25,8 @@ import httpx
 import pytest
 import yaml
 
+from sessions import stop_session
+
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 RUN_ID = uuid.uuid4().hex[:12]
@@ -135,14 +137,7 @@ class Platform:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
         """Stop the process (SIGTERM: a clean stop; SIGKILL: a crash)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.kill(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        stop_session(self.proc, sig, timeout)
 
     def output(self) -> str:
         """What the process printed so far."""
