@@ -26,7 +26,6 @@ has moved, and a revoked attempt's pod stops within the sweep interval.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -38,9 +37,8 @@ from worksample.db import Attempt, Invitation, session_scope
 from worksample.db.models import AttemptStatus, utcnow
 from worksample.errors import InfrastructureError, RedisUnavailable, UsageError
 from worksample.workspace import AttemptClosed, AttemptNotFound, activity
-from worksample.workspace.access import attempt_api_key
 from worksample.workspace.pods import (LABEL_ATTEMPT, attempt_lock, reap_after, set_pod_deadline, stop_pod,
-                                       unmount_workspace, workspace_path)
+                                       unmount_workspace)
 from worksample.workspace.submit import submit_attempt
 
 log = logging.getLogger(__name__)
@@ -65,8 +63,6 @@ def start_clock(invitation_id: str, time_limit_s: int, attempt_id: str | None = 
                           host=get_settings().host_name, **({"id": attempt_id} if attempt_id else {}))
             db.add(row)
             db.flush()
-            row.api_key_hash = hashlib.sha256(attempt_api_key(row.id).encode()).hexdigest()
-            row.workspace_path = str(workspace_path(row.id))
             attempt_id, deadline = row.id, row.deadline
     except IntegrityError:  # a concurrent Start won the race
         with session_scope() as db:
