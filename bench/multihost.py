@@ -87,6 +87,24 @@ def engine_of_jobs(job_ids: dict[str, str], pids: dict[int, str]) -> dict[str, s
     return out
 
 
+def stop_all(procs: list, hosts: list[str | None], data_dir: Path) -> None:
+    """Stop the workers and remove this run's pods on every engine."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for host in hosts:
+        cmd = ["docker"] + (["-H", host] if host else [])
+        left = subprocess.run(cmd + ["ps", "-aq", "--filter", "label=worksample.bench=1", "--filter",
+                                     f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
+        if left:
+            subprocess.run(cmd + ["rm", "-f", "-v", *left], capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=20)
@@ -151,20 +169,8 @@ def main() -> None:
         waits = [r.body.get("timings", {}).get("queue_wait_s", 0.0) for _, r in rows]
         engines = engine_of_jobs(jobs, pids)
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs, [None, host2], data_dir)
         redis.terminate()
-        for host in (None, host2):
-            cmd = ["docker"] + (["-H", host] if host else [])
-            left = subprocess.run(cmd + ["ps", "-aq", "--filter", "label=worksample.bench=1", "--filter",
-                                         f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
-            if left:
-                subprocess.run(cmd + ["rm", "-f", *left], capture_output=True)
         engine2.remove()  # its containers, the engine, what a killed engine left mounted, its bridge
         pg.stop()
 

@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO / "tests" / "chaos"))  # the fault suite's private s
 sys.path.insert(0, str(REPO / "bench"))
 
 from grading_throughput import _pct as pct, _submit as stage  # noqa: E402
-from multihost import engine_of_jobs, load_images, reports_per_submission, worker_env  # noqa: E402
+from multihost import engine_of_jobs, load_images, reports_per_submission, stop_all, worker_env  # noqa: E402
 from private_engine import PrivateEngine, docker0_present  # noqa: E402
 from scratch_redis import start_redis  # noqa: E402
 
@@ -114,24 +114,6 @@ def drain(ids: list[str], started: float, timeout: float) -> float:
         if time.time() - started > timeout:
             raise SystemExit(f"timed out with {done}/{len(ids)} reports")
         time.sleep(0.5)
-
-
-def stop_all(procs: list, hosts: list[str | None], data_dir: Path) -> None:
-    """Stop the workers and remove this run's pods on every engine."""
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for host in hosts:
-        cmd = ["docker"] + (["-H", host] if host else [])
-        left = subprocess.run(cmd + ["ps", "-aq", "--filter", "label=worksample.bench=1", "--filter",
-                                     f"label=worksample.data_dir={data_dir}"], capture_output=True, text=True).stdout.split()
-        if left:
-            subprocess.run(cmd + ["rm", "-f", "-v", *left], capture_output=True)
 
 
 def main() -> None:
