@@ -1,17 +1,10 @@
-"""core tables
-
-Revision ID: 0001
-Revises: 
-Create Date: 2026-11-23 09:04:56.495366
-"""
+"""core tables"""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0001'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

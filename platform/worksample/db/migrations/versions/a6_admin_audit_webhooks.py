@@ -1,17 +1,10 @@
-"""admin console: audit log and webhooks (issue 14)
-
-Revision ID: a6_admin_audit_webhooks
-Revises: 0001
-Create Date: 2026-11-29 19:30:00
-"""
+"""admin console: audit log and webhooks (issue 14)"""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'a6_admin_audit_webhooks'
 down_revision = '0001'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

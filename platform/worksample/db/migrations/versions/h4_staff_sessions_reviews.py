@@ -1,17 +1,10 @@
-"""staff accounts, sessions, login throttle, reviews and decisions (issue 12)
-
-Revision ID: h4_staff_sessions_reviews
-Revises: a6_admin_audit_webhooks
-Create Date: 2026-11-29 19:35:00
-"""
+"""staff accounts, sessions, login throttle, reviews and decisions (issue 12)"""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'h4_staff_sessions_reviews'
 down_revision = 'a6_admin_audit_webhooks'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

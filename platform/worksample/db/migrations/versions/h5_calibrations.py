@@ -1,17 +1,10 @@
-"""task calibrations recorded by `worksample task test --record` (issue 10)
-
-Revision ID: h5_calibrations
-Revises: h4_staff_sessions_reviews
-Create Date: 2026-11-29 19:45:00
-"""
+"""task calibrations recorded by `worksample task test --record` (issue 10)"""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'h5_calibrations'
 down_revision = 'h4_staff_sessions_reviews'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

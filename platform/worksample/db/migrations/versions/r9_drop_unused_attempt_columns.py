@@ -2,20 +2,13 @@
 
 The attempt's API key is derived from its id when needed and its workspace path
 from the data dir, so neither column was ever read. A downgrade brings them back
-empty: nothing read them, so nothing is lost that anything used.
-
-Revision ID: r9_drop_unused_attempt_columns
-Revises: w17_attempt_host
-Create Date: 2026-11-30 02:20:00
-"""
+empty: nothing read them, so nothing is lost that anything used."""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'r9_drop_unused_attempt_columns'
 down_revision = 'w17_attempt_host'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

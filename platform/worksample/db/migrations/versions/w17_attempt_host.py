@@ -1,17 +1,10 @@
-"""attempts.host: the host that runs the attempt's pod (issue 17, several API hosts)
-
-Revision ID: w17_attempt_host
-Revises: h5_calibrations
-Create Date: 2026-11-29 23:00:00
-"""
+"""attempts.host: the host that runs the attempt's pod (issue 17, several API hosts)"""
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'w17_attempt_host'
 down_revision = 'h5_calibrations'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
