@@ -90,34 +90,41 @@ def test_unknown_key(task: Path):
     assert only(task) == f"{task / 'task.yaml'}: colour: unknown key"
 
 
-def test_unknown_nested_key(task: Path):
-    edit(task, workspace__entry="x.ipynb")
-    assert only(task).endswith(": workspace.entry: unknown key")
-
-
 def test_missing_required_key(task: Path):
     edit(task, title=None)
     assert only(task) == f"{task / 'task.yaml'}: title: required key missing"
 
 
-def test_time_limit_over_two_hours(task: Path):
-    edit(task, time_limit="150m")
-    assert only(task).endswith(": time_limit: 150m is over 2h: work samples are capped at two hours")
+# One edit of task.yaml (dotted keys as `edit` takes them) and the end of the one problem it must cause.
+ONE_EDIT_ONE_PROBLEM = [
+    pytest.param({"workspace__entry": "x.ipynb"}, ": workspace.entry: unknown key", id="unknown_nested_key"),
+    pytest.param({"time_limit": "150m"}, ": time_limit: 150m is over 2h: work samples are capped at two hours",
+                 id="time_limit_over_two_hours"),
+    pytest.param({"workspace__data": "../elsewhere"},
+                 ": workspace.data: '../elsewhere' must not leave the task folder ('..')", id="path_with_dotdot"),
+    pytest.param({"mock_llm__oracle": "/etc/passwd"},
+                 ": mock_llm.oracle: '/etc/passwd' must be relative to the task folder", id="absolute_path"),
+    pytest.param({"workspace__entrypoint": "main.ipynb"},
+                 ": workspace.entrypoint: 'main.ipynb' is missing from starter/", id="entrypoint_missing_from_starter"),
+    pytest.param({"rubric": [{"id": "a", "title": "A", "points": 5}, {"id": "a", "title": "B", "points": 5}]},
+                 ": rubric.1.id: 'a' is not unique", id="rubric_ids_unique"),
+    *(pytest.param({"rubric": [{"id": "a", "title": "A", "points": points}]},
+                   ": rubric.0.points: Input should be greater than 0", id=f"rubric_points_{points}")
+      for points in (0, -3)),
+    pytest.param({"slug": "other-task"}, ": slug: 'other-task' does not match the folder name 'demo-task'",
+                 id="slug_must_match_folder"),
+]
+
+
+@pytest.mark.parametrize("changes,problem", ONE_EDIT_ONE_PROBLEM)
+def test_one_edit_causes_one_problem(task: Path, changes: dict, problem: str):
+    edit(task, **changes)
+    assert only(task).endswith(problem)
 
 
 def test_missing_path(task: Path):
     shutil.rmtree(task / "grader")
     assert only(task).endswith(": grading.suite: 'grader/' does not exist")
-
-
-def test_path_with_dotdot(task: Path):
-    edit(task, workspace__data="../elsewhere")
-    assert only(task).endswith(": workspace.data: '../elsewhere' must not leave the task folder ('..')")
-
-
-def test_absolute_path(task: Path):
-    edit(task, mock_llm__oracle="/etc/passwd")
-    assert only(task).endswith(": mock_llm.oracle: '/etc/passwd' must be relative to the task folder")
 
 
 def test_symlink_out_of_the_task(task: Path, tmp_path: Path):
@@ -133,11 +140,6 @@ def test_symlink_out_inside_the_starter(task: Path):
     assert only(task).endswith(": workspace.starter: starter/host is a symlink out of the task folder")
 
 
-def test_entrypoint_missing_from_starter(task: Path):
-    edit(task, workspace__entrypoint="main.ipynb")
-    assert only(task).endswith(": workspace.entrypoint: 'main.ipynb' is missing from starter/")
-
-
 def test_entrypoint_cannot_escape_the_starter(task: Path):
     edit(task, workspace__entrypoint="../oracle.py")
     assert "workspace.entrypoint: '../oracle.py' is missing from starter/" in only(task)
@@ -149,17 +151,6 @@ def test_invalid_profile_uses_the_mocks_validation(task: Path):
     data["rate_limits"]["rpn"] = 5
     profile.write_text(yaml.safe_dump(data))
     assert only(task) == f"{profile}: rate_limits.rpn: unknown key"
-
-
-def test_rubric_ids_unique(task: Path):
-    edit(task, rubric=[{"id": "a", "title": "A", "points": 5}, {"id": "a", "title": "B", "points": 5}])
-    assert only(task).endswith(": rubric.1.id: 'a' is not unique")
-
-
-@pytest.mark.parametrize("points", [0, -3])
-def test_rubric_points_positive(task: Path, points: int):
-    edit(task, rubric=[{"id": "a", "title": "A", "points": points}])
-    assert only(task).endswith(": rubric.0.points: Input should be greater than 0")
 
 
 def test_grader_inside_data_is_hidden_file_exposed(task: Path):
@@ -190,11 +181,6 @@ def test_starter_as_the_whole_task_exposes_the_grader(task: Path):
     edit(task, workspace__starter=".", workspace__entrypoint="starter/solution.ipynb")
     found = lines(task)
     assert any("workspace.starter: the candidate would see hidden grading.suite (grader)" in f for f in found), found
-
-
-def test_slug_must_match_folder(task: Path):
-    edit(task, slug="other-task")
-    assert only(task).endswith(": slug: 'other-task' does not match the folder name 'demo-task'")
 
 
 def test_not_yaml(task: Path):
