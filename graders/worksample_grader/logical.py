@@ -8,17 +8,17 @@ client may vary per attempt without changing the question (`user`, `seed`,
 `metadata`, `stream`, `temperature`, `max_tokens`, ...) are ignored, so a
 nonce in the body does not hide a retry storm.
 
-The mock writes `logical_hash` into every call-log line (same rule); for
-logs without it the key is computed here from `bodies.jsonl`.
+This module is the one copy of the rule: the mock imports it to write
+`logical_hash` into every call-log line (its image ships this file beside
+the `worksample.mockllm` package), and for logs without that field the
+grader computes the key here from `bodies.jsonl`. Standard library only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 
-_SPACE = re.compile(r"\s+")
 # The parts of a body that make up the question.
 LOGICAL_FIELDS = ("model", "messages", "tools", "response_format", "input")
 DEPTH_CAP = 32  # candidate-built JSON: never recurse deeper than this
@@ -26,7 +26,9 @@ DEPTH_CAP = 32  # candidate-built JSON: never recurse deeper than this
 
 def collapse(text: str) -> str:
     """Whitespace runs as one space, ends stripped."""
-    return _SPACE.sub(" ", text).strip()
+    # str.split() splits on exactly what `\s` matches in a str pattern (str.isspace), twice as fast;
+    # the mock runs this on every request.
+    return " ".join(text.split())
 
 
 def _content(content: object) -> object:

@@ -28,7 +28,6 @@ from worksample.mockllm.embeddings import embed, encode_base64
 from worksample.mockllm.exchange import Exchange, call_record
 from worksample.mockllm.limits import Budget
 from worksample.mockllm.oracle import Oracle, OracleRequest, check_answer
-from worksample.mockllm.logical import logical_hash
 from worksample.mockllm.plan import DEFAULT_STALL_S, Attempts, Draw, FaultPlan, Schedule, applies, rng_for
 from worksample.mockllm.profile import ModelSpec, Profile
 from worksample.mockllm.recovery import recover
@@ -39,6 +38,7 @@ from worksample.mockllm.responses import Responder, abort_connection, client_clo
 from worksample.mockllm.state import EXIT_MEMORY, MemoryGuard, MockState
 from worksample.mockllm.validation import ChatRequest, chat_request, embedding_request
 from worksample.mockllm.wire import ApiError, bad_param
+from worksample_grader.logical import logical_hash  # the grading SDK's rule; the image ships it
 
 log = logging.getLogger("worksample.mockllm")
 CHAT_PATH = "/v1/chat/completions"
