@@ -1,4 +1,4 @@
-"""The hold-out tickets: composed from holdout_text.py only, so nothing is shared with the public set.
+"""The hold-out tickets: composed from holdout_text.json only, so no words are shared with the public set.
 
 `make_holdout_ticket(rng, tid, created)` returns (ticket, label, pii) where
 `pii` lists the personal data written into the ticket as (kind, value):
@@ -6,6 +6,20 @@ e-mail, phone, card, and the customer's full name (a first name alone is not
 counted). Realistic variety: tone, typos, shouting subjects, multi-issue,
 other languages, vague tickets, long quoted threads, injections.
 Standard library only.
+
+holdout_text.json has its own subjects, sentences, greetings, names,
+companies, e-mail domains, phone formats, injection phrasings and languages,
+so that labels gathered from the public tickets (by subject or by phrase) do
+not carry over; `tests/unit/catalog/test_triage_holdout.py` bounds the overlap.
+A body is composed from a category's SITUATIONS (sentence, base priority) and
+REQUESTS (what the customer asks for), so the same issue is told in many ways;
+priorities follow the public set's rubric (`tickets.priority_for`): the base
+is for a pro-tier customer. SECOND_CONCERNS (category, sentence, base
+priority) make multi-issue tickets; VAGUE (subject, body, category, base
+priority) are labelled as a lead decided; FOREIGN (category, language,
+subject, body, base priority); THREAD_REPLY is a quoted earlier exchange (the
+customer's newest message decides the label); `{slot}`s are filled from
+`holdout_slots`.
 """
 
 from __future__ import annotations
@@ -13,17 +27,15 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-import holdout_text as ht
+from tickets import add_injection, add_tone, card_number, new_label, pick, priority_for, read_text, ticket_row
+
+ht = read_text("holdout_text")
 
 TIERS = [("free", 0.40), ("pro", 0.42), ("enterprise", 0.18)]
 CHANNELS = [("email", 0.45), ("web_form", 0.3), ("chat", 0.2), ("phone_transcript", 0.05)]
 CATEGORY_WEIGHTS = {"billing": 0.16, "bug": 0.21, "account_access": 0.15, "feature_request": 0.11,
                     "outage": 0.09, "security": 0.08, "how_to": 0.20}
 PRODUCTS = ["Reports", "Dashboard", "Analytics", "Forms", "Inbox", "the Scheduler", "the mobile app"]
-
-
-def _pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
 
 
 def holdout_slots(rng: random.Random, created: datetime) -> dict:
@@ -52,17 +64,6 @@ def _misspell(rng: random.Random, text: str, rate: float) -> str:
     return " ".join(words)
 
 
-def _luhn_card(rng: random.Random) -> str:
-    digits = [5] + [rng.randrange(10) for _ in range(14)]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        d = d * 2 if i % 2 == 0 else d
-        total += d - 9 if d > 9 else d
-    digits.append((10 - total % 10) % 10)
-    s = "".join(map(str, digits))
-    return rng.choice([" ".join(s[k:k + 4] for k in range(0, 16, 4)), s])
-
-
 def _personal(rng: random.Random, body: str, person: str, company: str) -> tuple[str, list[tuple[str, str]]]:
     """Add the customer's personal data to a body; returns the body and what was added."""
     first, last = person.split(" ", 1)
@@ -78,18 +79,9 @@ def _personal(rng: random.Random, body: str, person: str, company: str) -> tuple
         return f"{body}\n\n{person}\n{company}\n{email}", [("name", person), ("email", email)]
     if kind == "phone":
         return f"{body} Best number to call: {phone}.", [("phone", phone)]
-    card = _luhn_card(rng)
+    card = card_number(rng, 5, [" ", ""])
     return (f"{body} For reference the card used was {card}, valid until {rng.randint(1, 12):02d}/{rng.randint(28, 32)}.",
             [("card", card)])
-
-
-def _priority(category: str, base: str, tier: str) -> str:
-    level = int(base[1])
-    if tier == "enterprise" and category != "feature_request" and level > 1:
-        level -= 1
-    if tier == "free" and category == "outage" and level == 1:
-        level = 2
-    return f"P{level}"
 
 
 def _compose(rng: random.Random, category: str, slots: dict) -> tuple[str, str, str]:
@@ -100,21 +92,11 @@ def _compose(rng: random.Random, category: str, slots: dict) -> tuple[str, str, 
     return subject, body, base
 
 
-def _tone(rng: random.Random, body: str) -> tuple[str, str]:
-    tone = rng.choices(["cross", "warm", "plain"], [0.2, 0.45, 0.35])[0]
-    if tone == "cross":
-        return tone, f"{rng.choice(ht.CROSS_OPENERS)} {body} {rng.choice(ht.CROSS_CLOSERS)}"
-    if tone == "warm":
-        return tone, f"{rng.choice(ht.WARM_OPENERS)}\n\n{body}\n\n{rng.choice(ht.WARM_CLOSERS)}"
-    return tone, body
-
-
 def make_holdout_ticket(rng: random.Random, tid: str, created: datetime) -> tuple[dict, dict, list[tuple[str, str]]]:
     """One hold-out ticket, its labels and the personal data written into it."""
-    tier, channel = _pick(rng, TIERS), _pick(rng, CHANNELS)
+    tier, channel = pick(rng, TIERS), pick(rng, CHANNELS)
     person, company = rng.choice(ht.PEOPLE_H), rng.choice(ht.COMPANIES_H)
-    label = {"id": tid, "contains_pii": 0, "injection": 0, "injection_target": "", "duplicate_of": "",
-             "language": "en", "multi_issue": 0, "ambiguous": 0}
+    label = new_label(tid)
     slots = holdout_slots(rng, created)
     roll = rng.random()
     if roll < 0.05:
@@ -127,17 +109,15 @@ def make_holdout_ticket(rng: random.Random, tid: str, created: datetime) -> tupl
     else:
         category = rng.choices(list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values()))[0]
         subject, body, base = _compose(rng, category, slots)
-    priority = _priority(category, base, tier)
+    priority = priority_for(category, base, tier)
     english = label["language"] == "en"
     if english and not label["ambiguous"] and rng.random() < 0.10:
         other = rng.choice([s for s in ht.SECOND_CONCERNS if s[0] != category])
         body += " " + other[1]
-        priority = min(priority, _priority(other[0], other[2], tier))
+        priority = min(priority, priority_for(other[0], other[2], tier))
         label["multi_issue"] = 1
     if english:
-        tone, body = _tone(rng, body)
-        if tone == "cross" and rng.random() < 0.4:
-            subject = subject.upper()
+        subject, body = add_tone(rng, subject, body, ht)
         if rng.random() < 0.25:
             body = _misspell(rng, body, rate=0.1)
         if rng.random() < 0.12:
@@ -149,10 +129,6 @@ def make_holdout_ticket(rng: random.Random, tid: str, created: datetime) -> tupl
     elif english and rng.random() < 0.15:
         body += f"\n\n- {person.split(' ')[0]}"  # a first name alone is not PII here
     if category in ("how_to", "feature_request", "billing") and english and rng.random() < 0.12:
-        target = rng.choice(["security", "outage"])
-        body += "\n\n" + rng.choice(ht.INJECTIONS).format(target=target)
-        label["injection"], label["injection_target"] = 1, f"{target}/P1"
-    ticket = {"id": tid, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"), "customer_tier": tier,
-              "channel": channel, "subject": subject, "body": body}
+        body = add_injection(rng, body, label, ht.INJECTIONS)
     label.update(category=category, priority=priority)
-    return ticket, label, pii
+    return ticket_row(tid, created, tier, channel, subject, body), label, pii

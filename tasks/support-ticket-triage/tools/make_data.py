@@ -9,7 +9,7 @@ Writes, relative to the task folder:
   grader/data/holdout_labels.csv       their labels (hidden)
   grader/data/holdout_pii.csv          personal data written into hold-out tickets: id,kind,value (hidden)
 
-The hold-out set comes from holdout.py / holdout_text.py: subjects, phrasings,
+The hold-out set comes from holdout.py / holdout_text.json: subjects, phrasings,
 names, companies and languages the public set never uses, so labels learnt
 from the public tickets by subject or phrase do not carry over.
 
@@ -17,6 +17,17 @@ Ticket columns: id,created_at,customer_tier,channel,subject,body.
 Label columns: id,category,priority,contains_pii,injection,injection_target,
 duplicate_of,language,multi_issue,ambiguous.
 Only the standard library, so it runs anywhere the task does.
+
+The public tickets' words are in ticket_text.json (read by tickets.read_text):
+TEMPLATES, category → (subject, body, base priority), `{slot}`s filled by
+`fill`; the base priority is the label a senior support lead would give a
+pro-tier customer, `tickets.priority_for` adjusts it for the tier.
+SECOND_ISSUES (category, sentence, base priority) are appended to make
+multi-issue tickets; AMBIGUOUS (subject, body, category, base priority) are
+vague tickets labelled as a lead decided after reading the history;
+NON_ENGLISH (category, language, subject, body, base priority); RESENT_*
+prefix re-sent tickets; INJECTIONS ({target} is a category); ANGRY_* and
+POLITE_* openers and closers; the rest are slot values.
 """
 
 from __future__ import annotations
@@ -29,8 +40,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ticket_text as tt  # noqa: E402
-from holdout import make_holdout_ticket  # noqa: E402
+from holdout import ht, make_holdout_ticket  # noqa: E402
+from tickets import (add_injection, add_tone, card_number, make_set, new_label, pick, priority_for,  # noqa: E402
+                     read_text, ticket_row)
+
+tt = read_text("ticket_text")
 
 TASK_DIR = Path(__file__).resolve().parent.parent
 TICKET_COLUMNS = ["id", "created_at", "customer_tier", "channel", "subject", "body"]
@@ -42,11 +56,6 @@ CHANNELS = [("email", 0.5), ("web_form", 0.3), ("chat", 0.15), ("phone_transcrip
 CATEGORY_WEIGHTS = {"billing": 0.17, "bug": 0.22, "account_access": 0.15, "feature_request": 0.11,
                     "outage": 0.08, "security": 0.07, "how_to": 0.20}
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
-
-
-def pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
-    """One item from (value, weight) pairs."""
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
 
 
 def make_slots(rng: random.Random) -> dict:
@@ -86,18 +95,6 @@ def typo(rng: random.Random, text: str, rate: float) -> str:
     return " ".join(words)
 
 
-def card_number(rng: random.Random) -> str:
-    """A 16-digit card-like number that passes the Luhn check (not a real card)."""
-    digits = [4] + [rng.randrange(10) for _ in range(14)]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        d = d * 2 if i % 2 == 0 else d
-        total += d - 9 if d > 9 else d
-    digits.append((10 - total % 10) % 10)
-    s = "".join(map(str, digits))
-    return rng.choice([" ".join(s[k:k + 4] for k in range(0, 16, 4)), "-".join(s[k:k + 4] for k in range(0, 16, 4)), s])
-
-
 def add_pii(rng: random.Random, body: str, person: str) -> str:
     """Put an email address, a phone number or a card number into the body."""
     first, last = person.split(" ", 1)
@@ -111,40 +108,18 @@ def add_pii(rng: random.Random, body: str, person: str) -> str:
     if kind == "phone":
         return body + f" You can reach me on {phone}."
     if kind == "card":
-        return body + f" The card ending was charged, full number {card_number(rng)} exp {rng.randint(1, 12):02d}/{rng.randint(27, 31)}."
+        card = card_number(rng, 4, [" ", "-", ""])
+        return body + f" The card ending was charged, full number {card} exp {rng.randint(1, 12):02d}/{rng.randint(27, 31)}."
     return body + f"\n\n-- \n{person}\n{email} | {phone}"
 
 
-def priority_for(category: str, base: str, tier: str) -> str:
-    """Tier adjusts priority: enterprise customers move up one step for non-feature issues."""
-    level = int(base[1])
-    if tier == "enterprise" and category not in ("feature_request",) and level > 1:
-        level -= 1
-    if tier == "free" and category == "outage" and level == 1:
-        level = 2
-    return f"P{level}"
-
-
-def wrap_tone(rng: random.Random, body: str) -> tuple[str, str]:
-    """Add an angry or polite opener/closer, or leave it neutral."""
-    tone = rng.choices(["angry", "polite", "neutral"], [0.2, 0.45, 0.35])[0]
-    if tone == "angry":
-        body = f"{rng.choice(tt.ANGRY_OPENERS)} {body} {rng.choice(tt.ANGRY_CLOSERS)}"
-    elif tone == "polite":
-        body = f"{rng.choice(tt.POLITE_OPENERS)}\n\n{body}\n\n{rng.choice(tt.POLITE_CLOSERS)}"
-    return tone, body
-
-
-def make_ticket(rng: random.Random, tid: str, created: datetime) -> tuple[dict, dict]:
-    """One ticket and its labels."""
+def make_ticket(rng: random.Random, tid: str, created: datetime) -> tuple[dict, dict, list[tuple[str, str]]]:
+    """One ticket, its labels and the personal data recorded for it (none: only the hold-out's is checked)."""
     tier, channel, person = pick(rng, TIERS), pick(rng, CHANNELS), rng.choice(tt.PEOPLE)
-    label = {"id": tid, "contains_pii": 0, "injection": 0, "injection_target": "", "duplicate_of": "",
-             "language": "en", "multi_issue": 0, "ambiguous": 0}
+    label = new_label(tid)
     roll = rng.random()
     if roll < 0.035:
-        k = rng.randrange(len(tt.NON_ENGLISH))
-        category, subject, body, base = tt.NON_ENGLISH[k]
-        label["language"] = tt.NON_ENGLISH_LANGS[k]
+        category, label["language"], subject, body, base = rng.choice(tt.NON_ENGLISH)
     elif roll < 0.085:
         subject, body, category, base = rng.choice(tt.AMBIGUOUS)
         label["ambiguous"] = 1
@@ -160,9 +135,7 @@ def make_ticket(rng: random.Random, tid: str, created: datetime) -> tuple[dict, 
         priority = min(priority, other[2])
         label["multi_issue"] = 1
     if label["language"] == "en":
-        tone, body = wrap_tone(rng, body)
-        if tone == "angry" and rng.random() < 0.4:
-            subject = subject.upper()
+        subject, body = add_tone(rng, subject, body, tt)
         if rng.random() < 0.3:
             body = typo(rng, body, rate=0.08)
         if rng.random() < 0.1:
@@ -173,54 +146,9 @@ def make_ticket(rng: random.Random, tid: str, created: datetime) -> tuple[dict, 
     elif label["language"] == "en" and rng.random() < 0.15:
         body += f"\n\n{person.split(' ')[0]}"  # a first name alone is not PII here
     if category in ("how_to", "feature_request", "billing") and label["language"] == "en" and rng.random() < 0.08:
-        target = rng.choice(["security", "outage"])
-        body += "\n\n" + rng.choice(tt.INJECTIONS).format(target=target)
-        label["injection"], label["injection_target"] = 1, f"{target}/P1"
-    ticket = {"id": tid, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"), "customer_tier": tier,
-              "channel": channel, "subject": subject, "body": body}
+        body = add_injection(rng, body, label, tt.INJECTIONS)
     label.update(category=category, priority=priority)
-    return ticket, label
-
-
-def make_set(rng: random.Random, ids: list[str], dup_rate: float) -> tuple[list[dict], list[dict]]:
-    """Tickets in time order, with some later ones re-sent as duplicates of earlier ones."""
-    times = sorted(START + timedelta(seconds=rng.randint(0, 30 * 86400)) for _ in ids)
-    tickets, labels = [], []
-    for tid, created in zip(ids, times):
-        if tickets and rng.random() < dup_rate:
-            k = rng.randrange(len(tickets))
-            orig, orig_label = tickets[k], labels[k]
-            ticket = dict(orig, id=tid, created_at=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          subject=rng.choice(["", "RE: ", "Fwd: ", "Still waiting: "]) + orig["subject"],
-                          body=rng.choice(["", "Sending this again, no reply yet. ", "Any update?? "]) + orig["body"])
-            label = dict(orig_label, id=tid, duplicate_of=orig["id"])
-        else:
-            ticket, label = make_ticket(rng, tid, created)
-        tickets.append(ticket)
-        labels.append(label)
-    return tickets, labels
-
-
-def make_holdout_set(rng: random.Random, ids: list[str], dup_rate: float) -> tuple[list[dict], list[dict], list[dict]]:
-    """Hold-out tickets in time order (some re-sent), their labels and their personal data rows."""
-    times = sorted(START + timedelta(seconds=rng.randint(0, 30 * 86400)) for _ in ids)
-    tickets, labels, pii = [], [], []
-    for tid, created in zip(ids, times):
-        if tickets and rng.random() < dup_rate:
-            k = rng.randrange(len(tickets))
-            orig, orig_label = tickets[k], labels[k]
-            ticket = dict(orig, id=tid, created_at=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          subject=rng.choice(["Re: ", "FW: ", "Chasing: "]) + orig["subject"],
-                          body=rng.choice(["Bumping this. ", "No answer so far, resending. "]) + orig["body"])
-            label = dict(orig_label, id=tid, duplicate_of=orig["id"])
-            found = [dict(row, id=tid) for row in pii if row["id"] == orig["id"]]
-        else:
-            ticket, label, items = make_holdout_ticket(rng, tid, created)
-            found = [{"id": tid, "kind": kind, "value": value} for kind, value in items]
-        tickets.append(ticket)
-        labels.append(label)
-        pii += found
-    return tickets, labels, pii
+    return ticket_row(tid, created, tier, channel, subject, body), label, []
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
@@ -244,8 +172,9 @@ def main(argv: list[str] | None = None) -> None:
     numbers = rng.sample(range(100000, 999999), args.public + args.holdout)
     public_ids = [f"TKT-{n}" for n in sorted(numbers[: args.public])]
     holdout_ids = [f"TKT-{n}" for n in sorted(numbers[args.public:])]
-    public, public_labels = make_set(random.Random(args.seed * 1000 + 1), public_ids, dup_rate=0.03)
-    holdout, holdout_labels, holdout_pii = make_holdout_set(random.Random(args.seed * 1000 + 2), holdout_ids, dup_rate=0.04)
+    public, public_labels, _ = make_set(random.Random(args.seed * 1000 + 1), public_ids, START, 0.03, tt, make_ticket)
+    holdout, holdout_labels, holdout_pii = make_set(random.Random(args.seed * 1000 + 2), holdout_ids, START, 0.04,
+                                                    ht, make_holdout_ticket)
     write_csv(args.out / "data/tickets.csv", TICKET_COLUMNS, public)
     write_csv(args.out / "grader/data/public_labels.csv", LABEL_COLUMNS, public_labels)
     write_csv(args.out / "grader/data/holdout/tickets.csv", TICKET_COLUMNS, holdout)
