@@ -7,11 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+
+from factories import keeping
 
 BASE_MODELS = [
     {"id": "atlas-mini", "input_per_mtok": 0.15, "output_per_mtok": 0.6, "context_window": 16000},
@@ -29,9 +32,9 @@ def free_port() -> int:
 class MockProcess:
     """One `python -m worksample.mockllm serve` process and its logs."""
 
-    def __init__(self, tmp_path: Path, profile: dict | Path, api_keys: tuple[str, ...] = (), argv0: list[str] | None = None,
+    def __init__(self, tmp_path: Path, profile: dict | Path | None = None, api_keys: tuple[str, ...] = (), argv0: list[str] | None = None,
                  seed: int | None = None, extra: tuple[str, ...] = (), log_path: Path | None = None) -> None:
-        """`profile` is a dict merged over BASE_MODELS, or a profile file served as it is.
+        """`profile` is a dict merged over BASE_MODELS (none: BASE_MODELS alone), or a profile file served as it is.
 
         `log_path` reuses another mock's call log (a restart on the same log dir).
         """
@@ -41,7 +44,7 @@ class MockProcess:
             self.profile_path = profile
         else:
             self.profile_path = self.dir / "profile.yaml"
-            self.profile_path.write_text(yaml.safe_dump({"models": BASE_MODELS, **profile}))
+            self.profile_path.write_text(yaml.safe_dump({"models": BASE_MODELS, **(profile or {})}))
         self.log_path = log_path or self.dir / "logs" / "calls.jsonl"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -98,12 +101,7 @@ class MockProcess:
 @pytest.fixture
 def mock(tmp_path: Path, request: pytest.FixtureRequest):
     """Factory: mock(profile_dict, api_keys=()) starts a server; all are stopped at the end."""
-    started: list[MockProcess] = []
-
-    def start(profile: dict | None = None, **kw) -> MockProcess:
-        started.append(MockProcess(tmp_path, profile or {}, **kw))
-        return started[-1]
-
+    start, started = keeping(partial(MockProcess, tmp_path))
     yield start
     for proc in started:
         proc.stop()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import random
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
+from factories import keeping
 from worksample.mockllm.calllog import CALL_FIELDS, CallLog
 from worksample.mockllm.default_oracle import make_oracle as default_oracle
 from worksample.mockllm.oracle import OracleAnswer, OracleContext, OracleLoadError, OracleRequest, load_oracle
@@ -29,8 +31,8 @@ AUTH = {"authorization": "Bearer sk-test"}
 class App:
     """A MockServer on a temp log, with an httpx client wired to it in-process."""
 
-    def __init__(self, tmp_path: Path, profile: dict, oracle=None, seed: int | None = None, **kw) -> None:
-        self.profile = parse_profile({"models": MODELS, **profile})
+    def __init__(self, tmp_path: Path, profile: dict | None = None, oracle=None, seed: int | None = None, **kw) -> None:
+        self.profile = parse_profile({"models": MODELS, **(profile or {})})
         self.log_path = tmp_path / f"log{random.random()}" / "calls.jsonl"
         ctx = OracleContext(task_dir=None, seed=self.profile.seed, models=tuple(self.profile.model_ids()))
         self.calllog = CallLog(self.log_path)
@@ -54,12 +56,7 @@ class App:
 
 @pytest.fixture
 async def apps(tmp_path: Path):
-    made: list[App] = []
-
-    def make(profile: dict | None = None, **kw) -> App:
-        made.append(App(tmp_path, profile or {}, **kw))
-        return made[-1]
-
+    make, made = keeping(partial(App, tmp_path))
     yield make
     for app in made:
         await app.close()
