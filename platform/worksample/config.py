@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def private_dir(self, *parts: str) -> Path:
+        """`<data dir>/<parts...>`, created on first use readable by this user only (mode 0700)."""
+        path = self.resolved_data_dir.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
     @property
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or the default SQLite file under the data dir."""

@@ -61,9 +61,7 @@ class Jupyter:
 
 def attempt_dir(attempt_id: str) -> Path:
     """The attempt's host dir (created on first use)."""
-    path = get_settings().resolved_data_dir / "attempts" / attempt_id
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return get_settings().private_dir("attempts", attempt_id)
 
 
 def workspace_path(attempt_id: str) -> Path:

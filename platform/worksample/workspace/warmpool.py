@@ -66,20 +66,19 @@ _wake = threading.Event()
 
 @dataclass(frozen=True)
 class Claim:
-    """A pool pod taken by one Start: the attempt id reserved for it, and how to reach its JupyterLab."""
+    """A pool pod taken by one Start: its pool, the attempt id reserved for it and the pod.
+
+    How to reach its JupyterLab stays in the claimed record until `adopt` binds it to the attempt.
+    """
 
     key: str
     attempt_id: str
     pod_id: str
-    sock: str
-    token: str
 
 
 def pool_dir(state: str) -> Path:
     """`<data>/pool/<state>/` (created on first use)."""
-    path = get_settings().resolved_data_dir / "pool" / state
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return get_settings().private_dir("pool", state)
 
 
 def pool_key(slug: str, version: str, image: str) -> str:
@@ -151,7 +150,7 @@ def claim(slug: str, version: str, image: str) -> Claim | None:
         if record is None:
             taken.unlink(missing_ok=True)
             continue
-        return Claim(key, record["attempt_id"], record["pod_id"], record["sock"], record["token"])
+        return Claim(key, record["attempt_id"], record["pod_id"])
     return None
 
 
