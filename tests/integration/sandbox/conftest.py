@@ -25,6 +25,7 @@ TEST_LABELS = {"worksample.test": "1", "worksample.test_run": RUN_ID}
 OURS = [f"{k}={v}" for k, v in TEST_LABELS.items()]
 REPO = Path(__file__).resolve().parents[3]
 CLI = str(Path(sys.executable).with_name("worksample"))
+IDLE = ["sleep", "300"]  # a workload that only waits, for tests that run their own code in it
 
 
 @pytest.fixture(scope="session")
@@ -119,5 +120,16 @@ def in_pod(docker_client):
             assert time.monotonic() < deadline, "workload did not start"
             time.sleep(0.05)
         return sandbox.exec(pod, ["python3", "-c", code], timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def in_idle_pod(pods, in_pod):
+    """`in_idle_pod(code)`: run Python `code` as the candidate user in a new pod whose workload only waits
+    (`pods(command=IDLE)`, then `in_pod`); the exec result."""
+
+    def run(code: str, timeout: float = 60) -> sandbox.ExecResult:
+        return in_pod(pods(command=IDLE), code, timeout=timeout)
 
     return run

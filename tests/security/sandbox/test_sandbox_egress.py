@@ -16,8 +16,6 @@ import pytest
 
 pytestmark = [pytest.mark.docker]
 
-IDLE = ["sleep", "300"]
-
 
 def bridge_address() -> str:
     """docker0's IPv4 address on this host (e.g. 172.17.0.1)."""
@@ -47,9 +45,8 @@ def bridge_listener():
     thread.join(timeout=5)
 
 
-def test_namespace_has_only_loopback_and_no_route(pods, in_pod):
-    pod = pods(command=IDLE)
-    result = in_pod(pod, "import os, json\n"
+def test_namespace_has_only_loopback_and_no_route(in_idle_pod):
+    result = in_idle_pod("import os, json\n"
                          "routes = open('/proc/net/route').read().splitlines()[1:]\n"
                          "v6 = [l for l in open('/proc/net/ipv6_route').read().splitlines() if not l.endswith('lo')]\n"
                          "print(json.dumps({'ifaces': sorted(os.listdir('/sys/class/net')), 'routes': routes, 'v6': v6}))")
@@ -59,9 +56,8 @@ def test_namespace_has_only_loopback_and_no_route(pods, in_pod):
     assert seen["v6"] == []
 
 
-def test_dns_lookup_fails(pods, in_pod):
-    pod = pods(command=IDLE)
-    result = in_pod(pod, "import socket\n"
+def test_dns_lookup_fails(in_idle_pod):
+    result = in_idle_pod("import socket\n"
                          "try:\n    socket.getaddrinfo('pypi.org', 443)\n    print('resolved')\n"
                          "except socket.gaierror as e:\n    print('gaierror', e.errno)\n"
                          "print(repr(open('/etc/resolv.conf').read()))")
@@ -69,12 +65,11 @@ def test_dns_lookup_fails(pods, in_pod):
     assert "nameserver" not in result.stdout.decode()
 
 
-def test_docker_bridge_address_unreachable(pods, in_pod, bridge_listener):
+def test_docker_bridge_address_unreachable(in_idle_pod, bridge_listener):
     host, port = bridge_listener
     with socket.create_connection((host, port), timeout=5):  # the target is live from the host itself
         pass
-    pod = pods(command=IDLE)
-    result = in_pod(pod, "import socket\n"
+    result = in_idle_pod("import socket\n"
                          f"try:\n    socket.create_connection(({host!r}, {port}), timeout=5)\n    print('connected')\n"
                          "except OSError as e:\n    print('refused', e.errno)")
     out = result.stdout.decode()
@@ -82,9 +77,8 @@ def test_docker_bridge_address_unreachable(pods, in_pod, bridge_listener):
     assert "101" in out  # ENETUNREACH: there is no route at all, not merely a firewall
 
 
-def test_workload_reaches_the_mock_and_nothing_else_on_loopback(pods, in_pod):
-    pod = pods(command=IDLE)
-    result = in_pod(pod, "import os, socket, urllib.request, urllib.error\n"
+def test_workload_reaches_the_mock_and_nothing_else_on_loopback(in_idle_pod):
+    result = in_idle_pod("import os, socket, urllib.request, urllib.error\n"
                          "req = urllib.request.Request(os.environ['OPENAI_BASE_URL'] + '/models',"
                          " headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']})\n"
                          "try:\n    print('mock', urllib.request.urlopen(req, timeout=10).status)\n"

@@ -10,9 +10,8 @@ pytestmark = [pytest.mark.docker]
 IDLE = ["sleep", "300"]
 
 
-def test_runs_as_uid_1000_without_capabilities(pods, in_pod):
-    pod = pods(command=IDLE)
-    out = in_pod(pod, "import os\nprint(os.getuid(), os.geteuid(), os.getgid())\n"
+def test_runs_as_uid_1000_without_capabilities(in_idle_pod):
+    out = in_idle_pod("import os\nprint(os.getuid(), os.geteuid(), os.getgid())\n"
                       "print(''.join(l for l in open('/proc/self/status') "
                       "if l.split(':')[0] in ('CapEff','CapPrm','CapBnd','NoNewPrivs','Seccomp')))").stdout.decode()
     assert out.splitlines()[0] == "1000 1000 1000"
@@ -22,9 +21,8 @@ def test_runs_as_uid_1000_without_capabilities(pods, in_pod):
     assert status["Seccomp"] == "2"  # Docker's default seccomp filter is on
 
 
-def test_setuid_unshare_and_mount_are_denied(pods, in_pod):
-    pod = pods(command=IDLE)
-    out = in_pod(pod, "import os, subprocess\n"
+def test_setuid_unshare_and_mount_are_denied(in_idle_pod):
+    out = in_idle_pod("import os, subprocess\n"
                       "try:\n    os.setuid(0); print('setuid ok')\nexcept PermissionError:\n    print('setuid denied')\n"
                       "try:\n    os.unshare(os.CLONE_NEWUSER); print('unshare ok')\nexcept PermissionError:\n"
                       "    print('unshare denied')\n"
@@ -43,9 +41,8 @@ def test_setuid_unshare_and_mount_are_denied(pods, in_pod):
     assert lines["setuid-bit"] == "0o4000"  # the binary really is setuid, so the denial above means something
 
 
-def test_root_filesystem_is_read_only(pods, in_pod):
-    pod = pods(command=IDLE)
-    out = in_pod(pod, "import errno\n"
+def test_root_filesystem_is_read_only(in_idle_pod):
+    out = in_idle_pod("import errno\n"
                       "for path in ('/etc/evil', '/usr/evil', '/evil', '/home/evil', '/tmp/ok', '/workspace/ok'):\n"
                       "    try:\n        open(path, 'w').write('x'); print(path, 'written')\n"
                       "    except OSError as e:\n        print(path, errno.errorcode[e.errno])").stdout.decode()
