@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr, WithJsonSchema
 
-from worksample.units import SIZE_UNITS, size_bytes
+from worksample.units import SIZE_UNITS, parse_size
 
 # Work samples are capped at two hours: the platform refuses longer tasks.
 MAX_TIME_LIMIT = timedelta(hours=2)
@@ -51,22 +51,6 @@ def format_duration(value: timedelta) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def parse_size(value: object) -> int:
-    """Parse `2g`, `512m`, `64k` or a number of bytes into bytes; raises ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size like 2g or 512m")
-    if isinstance(value, int):
-        size = value
-    else:
-        try:
-            size = size_bytes(str(value))
-        except ValueError:
-            raise ValueError(f"{value!r} is not a size like 2g or 512m") from None
-    if size <= 0:
-        raise ValueError("a size must be positive")
-    return size
 
 
 def format_size(value: int) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from worksample.errors import UsageError
-from worksample.units import size_bytes
+from worksample import units
 
 WORKLOAD_UID = 1000
 MOCK_UID = 1001  # differs from the workload's so neither can read the other's files
@@ -30,17 +30,11 @@ ROLES = ("mock", "workload", "grader")
 
 
 def parse_size(text: str | int, field_name: str, minimum: int = 1) -> int:
-    """Parse `512m`, `2g`, `1024` (bytes) into bytes; raise UsageError naming the field."""
-    if isinstance(text, int):
-        value = text
-    else:
-        try:
-            value = size_bytes(str(text))
-        except ValueError:
-            raise UsageError(f"{field_name}: {text!r} is not a size (examples: 512m, 2g, 1048576)") from None
-    if value < minimum:
-        raise UsageError(f"{field_name}: {text!r} is below the minimum of {minimum} bytes")
-    return value
+    """Parse `512m`, `2g`, `1024` (bytes) into bytes (the task files' grammar); raise UsageError naming the field."""
+    try:
+        return units.parse_size(text, minimum=minimum)
+    except ValueError as exc:
+        raise UsageError(f"{field_name}: {exc}") from None
 
 
 def parse_cpus(value: float | str, field_name: str = "cpus") -> float:
