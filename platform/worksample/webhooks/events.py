@@ -43,6 +43,13 @@ def _iso(ts) -> str | None:
     return ts.isoformat() if ts is not None else None
 
 
+def _submission_ids(db, sub: Submission) -> dict:
+    """What every submission event starts with: its id, its invitation's (None for a local grading), the task."""
+    invitation_id = db.scalar(select(Attempt.invitation_id).where(Attempt.id == sub.attempt_id)) \
+        if sub.attempt_id else None
+    return {"submission_id": sub.id, "invitation_id": invitation_id, "task": sub.task.slug}
+
+
 def invitation_created(invitation_id: str) -> None:
     """Emit `invitation.created`."""
     def build():
@@ -73,9 +80,8 @@ def submission_created(submission_id: str, reason: str | None = None) -> None:
             sub = db.get(Submission, submission_id)
             if sub is None:
                 return None
-            invitation_id = db.scalar(select(Attempt.invitation_id).where(Attempt.id == sub.attempt_id))
-            return {"submission_id": sub.id, "attempt_id": sub.attempt_id, "invitation_id": invitation_id,
-                    "task": sub.task.slug, "reason": reason, "created_at": _iso(sub.created_at)}
+            return {**_submission_ids(db, sub), "attempt_id": sub.attempt_id, "reason": reason,
+                    "created_at": _iso(sub.created_at)}
     _emit("submission.created", build)
 
 
@@ -88,10 +94,7 @@ def submission_graded(submission_id: str) -> None:
                 return None
             report = db.scalar(select(Report).where(Report.submission_id == submission_id)
                                .order_by(Report.version.desc()).limit(1))
-            invitation_id = db.scalar(select(Attempt.invitation_id).where(Attempt.id == sub.attempt_id)) \
-                if sub.attempt_id else None
-            return {"submission_id": sub.id, "invitation_id": invitation_id, "task": sub.task.slug,
-                    "status": getattr(sub.status, "value", sub.status),
+            return {**_submission_ids(db, sub), "status": getattr(sub.status, "value", sub.status),
                     "score": report.score if report else None, "max_score": report.max_score if report else None,
                     "passed": report.passed if report else None, "report_version": report.version if report else None}
     _emit("submission.graded", build)
@@ -108,11 +111,8 @@ def review_submitted(submission_id: str, reviewer_id: str) -> None:
             sub = db.get(Submission, submission_id)
             if row is None or sub is None:
                 return None
-            invitation_id = db.scalar(select(Attempt.invitation_id).where(Attempt.id == sub.attempt_id)) \
-                if sub.attempt_id else None
-            return {"submission_id": submission_id, "invitation_id": invitation_id, "task": sub.task.slug,
-                    "reviewer_id": reviewer_id, "recommendation": getattr(row.recommendation, "value", None),
-                    "points": row.points, "max_points": row.max_points, "updated_at": _iso(row.updated_at)}
+            return {**_submission_ids(db, sub), "reviewer_id": reviewer_id,
+                    "recommendation": getattr(row.recommendation, "value", None), "points": row.points, "max_points": row.max_points, "updated_at": _iso(row.updated_at)}
     _emit("review.submitted", build)
 
 
@@ -127,8 +127,5 @@ def decision_made(submission_id: str) -> None:
             sub = db.get(Submission, submission_id)
             if row is None or sub is None:
                 return None
-            invitation_id = db.scalar(select(Attempt.invitation_id).where(Attempt.id == sub.attempt_id)) \
-                if sub.attempt_id else None
-            return {"submission_id": submission_id, "invitation_id": invitation_id, "task": sub.task.slug,
-                    "decision": row.decision.value, "decided_by": row.decided_by, "decided_at": _iso(row.created_at)}
+            return {**_submission_ids(db, sub), "decision": row.decision.value, "decided_by": row.decided_by, "decided_at": _iso(row.created_at)}
     _emit("decision.made", build)
