@@ -26,7 +26,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -38,6 +40,7 @@ sys.path.insert(0, str(REPO / "tests"))  # the tests' shared helpers (sessions)
 sys.path.insert(0, str(REPO / "tests" / "integration" / "attempts"))  # the attempt tests' task copy
 
 from attempts_harness import flagship_copy, free_port  # noqa: E402
+from figures import pct  # noqa: E402  (bench/, beside this file)
 
 
 def make_tasks(root: Path) -> str:
@@ -82,20 +85,32 @@ class Bench:
         return resp.json()["token"]
 
     def open_attempt(self, token: str) -> dict:
-        """Start an attempt and a kernel; timings in seconds and the ids."""
+        """Start an attempt and a kernel; the ids, `token`, seconds from the Start to JupyterLab answering
+        (`lab_s`) and to the kernel ready (`ready_s`), and whether the Start answered before its workspace
+        was ready (`polled`)."""
         t0 = time.perf_counter()
         resp = httpx.post(f"{self.url}/api/v1/attempts/{token}/start", timeout=300)
         resp.raise_for_status()
         attempt_id, cookie = resp.json()["attempt_id"], resp.cookies["ws_attempt"]
         with httpx.Client(base_url=self.url, cookies={"ws_attempt": cookie}, timeout=120) as client:
-            wait_workspace(client, attempt_id, resp.json())
+            polled = wait_workspace(client, attempt_id, resp.json())
+            self.lab_answers(client, attempt_id)
             t_lab = time.perf_counter() - t0
             kernel = client.post(f"/w/{attempt_id}/api/kernels", json={"name": "python3"}).json()["id"]
-        opened = {"attempt_id": attempt_id, "cookie": cookie, "kernel": kernel, "lab_s": t_lab}
-        # Ready = the kernel answers kernel_info over the proxied websocket, as JupyterLab waits for.
-        self.request(opened, "kernel_info_request", {}, "kernel_info_reply")
+        opened = {"attempt_id": attempt_id, "cookie": cookie, "kernel": kernel, "lab_s": t_lab, "token": token,
+                  "polled": polled}
+        self.kernel_ready(opened)
         opened["ready_s"] = time.perf_counter() - t0
         return opened
+
+    def lab_answers(self, client: httpx.Client, attempt_id: str) -> None:
+        """Called by `open_attempt` once the workspace is ready, before "JupyterLab answering" is timed: here
+        nothing more (a ready workspace answered on its socket); `startup.PoolBench` also asks through the proxy."""
+
+    def kernel_ready(self, opened: dict) -> None:
+        """Called by `open_attempt`: wait until the kernel answers kernel_info over the proxied websocket,
+        as JupyterLab waits for. Raises what the websocket raised."""
+        self.request(opened, "kernel_info_request", {}, "kernel_info_reply")
 
     def request(self, opened: dict, msg_type: str, content: dict, until: str) -> dict:
         """Send one shell message through the platform's websocket proxy; the first `until` reply to it."""
@@ -134,6 +149,24 @@ class Bench:
                 subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
+@contextmanager
+def serving(name: str, bench_class: type[Bench] = Bench, *args) -> Iterator[Bench]:
+    """A started `bench_class(root, *args)` with root var/bench/`name`-RUN; stopped, its pods removed and its
+    folder deleted at the end, after the tail of its serve.log went to stderr if the bench failed."""
+    root = REPO / "var" / "bench" / f"{name}-{RUN}"
+    bench = bench_class(root, *args)
+    try:
+        bench.start()
+        yield bench
+    except BaseException:
+        log = root / "serve.log"
+        print(log.read_text()[-3000:] if log.exists() else "(no serve.log)", file=sys.stderr)
+        raise
+    finally:
+        bench.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def wait_workspace(client: httpx.Client, attempt_id: str, body: dict, timeout: float = 1800) -> bool:
     """Poll the attempt's state, as the workspace page does, until its workspace is ready; True if it had to.
     A Start still in the host's start queue when the API stops waiting (55 s) answers with its workspace
@@ -166,20 +199,12 @@ def pod_memory_mib(attempt_id: str) -> dict[str, float]:
     return usage
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=10, help="sequential cold starts to time")
     parser.add_argument("--concurrent", type=int, default=20, help="attempts opened at once")
     args = parser.parse_args()
-    root = REPO / "var" / "bench" / f"attempt_start-{RUN}"
-    bench = Bench(root)
-    try:
-        bench.start()
+    with serving("attempt_start") as bench:
         runs = [bench.open_attempt(bench.invite()) for _ in range(args.starts)]
         lab, ready = [r["lab_s"] for r in runs], [r["ready_s"] for r in runs]
         print(f"cold starts: {args.starts} sequential, task {bench.slug}")
@@ -199,9 +224,6 @@ def main() -> None:
               f"(slowest start→kernel idle {max(o['ready_s'] for o in opened):.1f} s); usable {sum(ok)}/{len(ok)}")
         live = len(runs) + len(opened)
         print(f"attempts open at the end: {live}")
-    finally:
-        bench.close()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

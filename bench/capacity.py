@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from attempt_start import RUN, Bench, pod_memory_mib  # noqa: E402
+from attempt_start import Bench, pod_memory_mib, serving  # noqa: E402
 
 SETTLE_S = 20.0  # JupyterLab's and the kernel's start-up garbage collected, the mock idle
 
@@ -82,10 +81,7 @@ def main() -> None:
     parser.add_argument("--reserve-gib", type=float, default=4.0, help="memory kept for the OS and the platform")
     parser.add_argument("--host-gib", type=float, default=0.0, help="host memory to extrapolate to (0: this host's)")
     args = parser.parse_args()
-    root = REPO / "var" / "bench" / f"capacity-{RUN}"
-    bench = Bench(root)
-    try:
-        bench.start()
+    with serving("capacity") as bench:
         load_start = os.getloadavg()[0]
         time.sleep(2)
         avail_before, api_before = mem_available_mib(), rss_mib(bench.proc.pid)
@@ -98,9 +94,6 @@ def main() -> None:
         usable = sum(bench.usable(o) for o in opened)
         load_end = os.getloadavg()[0]
         limit = pod_limit_mib(bench)
-    finally:
-        bench.close()
-        shutil.rmtree(root, ignore_errors=True)
 
     totals = [sum(p.values()) for p in pods]
     per_host = (avail_before - avail_after) / len(opened)

@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the test suite's throwaway redis-server
 
+from figures import pct  # noqa: E402  (bench/, beside this file)
 from scratch_redis import start_redis  # noqa: E402
 
 
@@ -73,11 +74,6 @@ def _measure(ids: list[str]) -> list[dict]:
                      "to_pod": timings.get("queue_wait_s", 0.0) + timings.get("pod_start_s", 0.0),
                      "done_at": report.created_at})
     return rows
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> None:
@@ -133,7 +129,7 @@ def main() -> None:
     print(f"  graded {sum(r['status'] == 'graded' for r in batch)}/{len(batch)}, "
           f"scores {sorted({r['score'] for r in batch})}")
     print(f"  throughput           {len(batch) / span * 60:.2f} submissions/min ({span:.1f} s for the batch)")
-    print(f"  submit -> report     p50 {statistics.median(e2e):.1f} s, p95 {_pct(e2e, 0.95):.1f} s")
+    print(f"  submit -> report     p50 {statistics.median(e2e):.1f} s, p95 {pct(e2e, 0.95):.1f} s")
     print(f"  overhead ratio       p50 {statistics.median(ratios):.3f} (claim->report / (notebook + suite)), "
           f"max {max(ratios):.3f}")
     print(f"  idle queue: submit -> grading pod running {idle['to_pod']:.3f} s; "

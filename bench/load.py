@@ -31,6 +31,8 @@ from pathlib import Path
 
 import httpx
 
+from figures import pct  # bench/, beside this file
+
 REPO = Path(__file__).resolve().parents[1]
 MOCK_CALL = (
     "import json, os, urllib.request\n"
@@ -55,7 +57,6 @@ def _load(name: str, path: Path):
 
 attempt_bench = _load("bench_attempt_start", REPO / "bench" / "attempt_start.py")
 grading_bench = _load("bench_grading_throughput", REPO / "bench" / "grading_throughput.py")
-pct = attempt_bench.pct
 
 
 def loadavg() -> list[float]:

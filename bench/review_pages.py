@@ -22,6 +22,8 @@ import time
 import uuid
 from pathlib import Path
 
+from figures import pct  # bench/, beside this file
+
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "bench password 123"
 
@@ -67,11 +69,6 @@ def _client(app, email: str):
                        follow_redirects=False)
     assert resp.status_code == 303, resp.text[:300]
     return client
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def _measure(client, path: str, n: int, counted: list) -> tuple[list[float], list[float], set[int]]:
@@ -129,8 +126,8 @@ def main() -> None:
             for path in paths:
                 wall, cpu, queries = _measure(client, path, args.requests, counted)
                 sql = str(min(queries)) if len(queries) == 1 else f"{min(queries)}-{max(queries)}"
-                print(f"{who.split('@')[0]:6} {path:52} {statistics.median(wall):9.1f} {_pct(wall, .95):9.1f} "
-                      f"{statistics.median(cpu):8.1f} {_pct(cpu, .95):8.1f} {sql:>8}", flush=True)
+                print(f"{who.split('@')[0]:6} {path:52} {statistics.median(wall):9.1f} {pct(wall, .95):9.1f} "
+                      f"{statistics.median(cpu):8.1f} {pct(cpu, .95):8.1f} {sql:>8}", flush=True)
             client.close()
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (times in ms)")
     finally:

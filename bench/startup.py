@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import threading
@@ -36,7 +35,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from attempt_start import REPO, RUN, Bench, pct, pod_memory_mib, wait_workspace  # noqa: E402
+from attempt_start import Bench, pod_memory_mib, serving  # noqa: E402
+from figures import pct  # noqa: E402
 
 
 class PoolBench(Bench):
@@ -54,31 +54,23 @@ class PoolBench(Bench):
         self.invitations[resp.json()["token"]] = resp.json()["id"]
         return resp.json()["token"]
 
-    def timed_start(self, token: str) -> dict:
-        """Start, JupyterLab answering through the proxy, then a kernel idle; seconds from the same t0."""
-        t0 = time.perf_counter()
-        resp = httpx.post(f"{self.url}/api/v1/attempts/{token}/start", timeout=300)
-        resp.raise_for_status()
-        attempt_id, cookie = resp.json()["attempt_id"], resp.cookies["ws_attempt"]
-        with httpx.Client(base_url=self.url, cookies={"ws_attempt": cookie}, timeout=120) as client:
-            waited = wait_workspace(client, attempt_id, resp.json())
-            status = client.get(f"/w/{attempt_id}/api/status")
-            status.raise_for_status()
-            t_lab = time.perf_counter() - t0
-            kernel = client.post(f"/w/{attempt_id}/api/kernels", json={"name": "python3"}).json()["id"]
-        opened = {"attempt_id": attempt_id, "cookie": cookie, "kernel": kernel, "lab_s": t_lab, "token": token,
-                  "ws_retries": 0, "polled": waited}
-        for attempt in range(3):  # as JupyterLab does, reconnect when a slow kernel start times the handshake out
+    def lab_answers(self, client: httpx.Client, attempt_id: str) -> None:
+        """The stricter "JupyterLab answering": GET /w/{id}/api/status answers 200 through the platform's proxy."""
+        client.get(f"/w/{attempt_id}/api/status").raise_for_status()
+
+    def kernel_ready(self, opened: dict) -> None:
+        """As JupyterLab does, reconnect when a slow kernel start times the websocket handshake out (3 tries);
+        the reconnects in `opened["ws_retries"]`."""
+        opened["ws_retries"] = 0
+        for attempt in range(3):
             try:
-                self.request(opened, "kernel_info_request", {}, "kernel_info_reply")
+                super().kernel_ready(opened)
                 break
             except Exception:
                 if attempt == 2:
                     raise
                 opened["ws_retries"] += 1
                 time.sleep(0.5)
-        opened["ready_s"] = time.perf_counter() - t0
-        return opened
 
     def revoke(self, token: str) -> None:
         httpx.post(f"{self.url}/api/v1/invitations/{self.invitations[token]}/revoke",
@@ -99,19 +91,16 @@ class PoolBench(Bench):
 
 def run_mode(pool: int, starts: int, concurrent: int) -> dict:
     """Time `starts` Starts with a pool of `pool`; memory figures; optionally `concurrent` at once."""
-    root = REPO / "var" / "bench" / f"startup-{RUN}-pool{pool}"
-    bench = PoolBench(root, pool)
     result: dict = {"pool": pool, "cold": 0}
-    try:
-        bench.start()
+    with serving(f"startup-pool{pool}", PoolBench, pool) as bench:
         tokens = [bench.invite() for _ in range(starts)]  # also syncs the catalog, so the pool can fill
         runs = []
         for token in tokens:
             if pool and not bench.wait_pool():
-                raise SystemExit("the warm pool did not fill within 300 s; see " + str(root / "serve.log"))
+                raise SystemExit("the warm pool did not fill within 300 s; see " + str(bench.root / "serve.log"))
             reserved = set(bench.pool_ready())
             try:
-                opened = bench.timed_start(token)
+                opened = bench.open_attempt(token)
             except Exception as exc:  # counted and shown, the run goes on
                 result.setdefault("failed", []).append(f"{type(exc).__name__}: {exc}"[:200])
                 continue
@@ -129,13 +118,6 @@ def run_mode(pool: int, starts: int, concurrent: int) -> dict:
             result["pool_mem"] = pod_memory_mib(bench.pool_ready()[0])
         if concurrent:
             result["concurrent"] = at_once(bench, concurrent)
-    except BaseException:
-        log = root / "serve.log"
-        print(log.read_text()[-3000:] if log.exists() else "(no serve.log)", file=sys.stderr)
-        raise
-    finally:
-        bench.close()
-        shutil.rmtree(root, ignore_errors=True)
     return result
 
 
@@ -146,7 +128,7 @@ def at_once(bench: PoolBench, n: int) -> dict:
 
     def one(token: str):
         try:
-            return bench.timed_start(token)
+            return bench.open_attempt(token)
         except Exception as exc:  # counted and shown: the figure is how many fail
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
             return None

@@ -28,6 +28,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO / "tests"))  # the test suite's throwaway redis-server
+
+from figures import pct  # noqa: E402  (bench/, beside this file)
+from scratch_redis import start_redis  # noqa: E402
 
 
 class Tally:
@@ -61,16 +65,6 @@ def _receiver(tally: Tally) -> ThreadingHTTPServer:
     return server
 
 
-def _start_redis(root: Path) -> tuple[subprocess.Popen, str]:
-    sock = root / "redis.sock"
-    proc = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "",
-                             "--appendonly", "no", "--dir", str(root)], stdout=subprocess.DEVNULL)
-    from worksample.redis_server import wait_ready
-
-    wait_ready(f"unix://{sock}")
-    return proc, f"unix://{sock}"
-
-
 def _worker(root: Path, n: int) -> subprocess.Popen:
     with open(root / f"worker-{n}.log", "wb") as log:
         return subprocess.Popen([str(VENV_BIN / "worksample"), "worker", "--reap-every", "2"], env=os.environ.copy(),
@@ -85,11 +79,6 @@ def _kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     proc.wait(timeout=30)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
@@ -100,7 +89,7 @@ def main() -> None:
     root = REPO / "var" / "bench" / "webhooks"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    redis, redis_url = _start_redis(root)
+    redis, redis_url = start_redis(root)
     os.environ.update(WORKSAMPLE_DATA_DIR=str(root / "data"), REDIS_URL=redis_url,
                       WORKSAMPLE_WEBHOOK_ALLOW_PRIVATE="1", WORKSAMPLE_WEBHOOK_RETRY_DELAYS="1,2,4,8,16")
     from worksample.db import migrate
@@ -154,7 +143,7 @@ def _report(n: int, emitted: dict, tally: Tally, started: float, emit_s: float, 
     print(f"delivered: {len(got)} of {n} in {span:.1f} s -> {len(got) / span:.1f} deliveries/s")
     if latencies:
         print(f"event-to-delivery latency: p50 {statistics.median(latencies):.2f} s, "
-              f"p95 {_percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
+              f"p95 {pct(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
     print(f"worker killed once after {killed_at} arrivals; lost: {n - len(got)}; "
           f"delivered more than once: {dupes}")
 

@@ -1,6 +1,6 @@
 """A real, throwaway redis-server for tests and benches: a unix socket in a folder, no TCP port, no persistence.
 
-The `redis_url` fixture, the API fuzz test and bench/grading_throughput.py start theirs here
+The `redis_url` fixture, the API fuzz test, bench/grading_throughput.py and bench/webhooks.py start theirs here
 (`worksample up` runs its own, persistent one: worksample.redis_server).
 """
 
