@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 import tarfile
 import tempfile
@@ -146,7 +147,7 @@ class _Run:
             labels["worksample.wheels"] = hashlib.sha256(names.encode()).hexdigest()[:16]
         with tempfile.TemporaryFile(dir=self.layout.state_dir) as context, log_path.open("w") as log:
             dirs = [t for s, t in spec.sources.items() if (self.layout.repo / s).is_dir()]
-            write_context(context, context_files(self.layout, spec), wheels, dirs)
+            write_context(context, context_files(self.layout, spec), wheels, dirs, spec.dockerfile())
             # The tag must describe what went into the context: refuse if an
             # input was edited between hashing and reading it.
             if hash_chain(self.layout, spec.name)[spec.name] != full_hash:
@@ -160,11 +161,13 @@ class _Run:
         return self.probes[parent]
 
 
-def write_context(fileobj, files: list[tuple[str, Path]], wheels: Path | None, dirs: list[str] = ()) -> None:
+def write_context(fileobj, files: list[tuple[str, Path]], wheels: Path | None, dirs: list[str] = (),
+                  dockerfile: bytes | None = None) -> None:
     """Write a build context tar: the image's files, its sources, and `wheels/`.
 
     Owners and times are normalized so the same inputs give the same context.
     `dirs` are folders that must exist even when empty (COPY fails otherwise).
+    `dockerfile`, when given, is written as `Dockerfile` instead of the folder's own.
     """
     entries = list(files)
     if wheels is not None:
@@ -175,6 +178,11 @@ def write_context(fileobj, files: list[tuple[str, Path]], wheels: Path | None, d
             info = tarfile.TarInfo(folder.rstrip("/") + "/")
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(info)
+        if dockerfile is not None:
+            entries = [(name, path) for name, path in entries if name != "Dockerfile"]
+            info = tarfile.TarInfo("Dockerfile")
+            info.size, info.mode, info.uname, info.gname = len(dockerfile), 0o644, "root", "root"
+            tar.addfile(info, io.BytesIO(dockerfile))
         for arcname, path in entries:
             info = tar.gettarinfo(str(path), arcname)
             info.uid = info.gid = 0

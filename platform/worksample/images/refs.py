@@ -1,7 +1,8 @@
 """Image tags from a content hash of their inputs, computed without Docker.
 
 A tag is `<prefix>/<name>:<hash12>`. The hash covers the image folder (the
-Dockerfile, manifest, pinned requirements, anything else there), the files
+Dockerfile, manifest, pinned requirements, anything else there), the shared
+install stage for an image with requirements, the files
 copied in from the repository, and the parent's hash; the base's parent is
 the rootfs recipe (suite, mirror, package list) or the `--base` image's id.
 The wheels are fixed by the exact pins plus the parent's Python, so the
@@ -15,7 +16,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from worksample.images.specs import ROOTFS, ImageSpec, Layout, lineage
+from worksample.images.specs import INSTALL_STAGE, ROOTFS, ImageSpec, Layout, lineage
 
 # Bump when the way images are made changes without any input file changing.
 RECIPE_VERSION = "1"
@@ -37,6 +38,8 @@ def walk(path: Path) -> list[Path]:
 def context_files(layout: Layout, spec: ImageSpec) -> list[tuple[str, Path]]:
     """Every (build context path, host file) an image is made from."""
     files = [(p.relative_to(spec.folder).as_posix(), p) for p in walk(spec.folder)]
+    if spec.install_stage is not None:
+        files.append((INSTALL_STAGE, spec.install_stage))
     for source, target in sorted(spec.sources.items()):
         origin = layout.repo / source
         for path in walk(origin):

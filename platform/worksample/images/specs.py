@@ -10,6 +10,11 @@ with Python packages, a fully pinned `requirements.txt`:
 
 The parent "rootfs" is the Debian root made by debootstrap (`rootfs.py`),
 or the image passed with `--base`.
+
+An image with `requirements` is built from two parts: the install stage
+every such image shares (`sandbox_images/install.Dockerfile`: the wheels into
+/opt/venv, offline, in a stage named `install`), then its own Dockerfile,
+which takes `/opt/venv` from that stage. Both are in its content hash.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from worksample.config import REPO_ROOT, get_settings
 from worksample.errors import WorksampleError
 
 ROOTFS = "rootfs"
+INSTALL_STAGE = "install.Dockerfile"  # in the images root; goes before the Dockerfile of an image with requirements
 # Build order of the images the platform uses; other folders follow by name.
 KNOWN_ORDER = ("base", "notebook", "grader", "mockllm")
 _MANIFEST_KEYS = {"parent", "requirements", "sources"}
@@ -68,6 +74,12 @@ class ImageSpec:
     parent: str
     requirements: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    install_stage: Path | None = None  # set exactly when requirements is
+
+    def dockerfile(self) -> bytes:
+        """The Dockerfile the engine builds: the shared install stage (with requirements), then the image's own."""
+        own = (self.folder / "Dockerfile").read_bytes()
+        return self.install_stage.read_bytes() + b"\n" + own if self.install_stage else own
 
     def pins(self) -> dict[str, str]:
         """The pinned requirements as {normalized name: version}."""
@@ -126,7 +138,11 @@ def load_spec(layout: Layout, name: str) -> ImageSpec:
     for source in sources:
         if not (layout.repo / source).exists():
             raise ImageSpecError(f"{manifest}: sources: {layout.repo / source} does not exist")
-    return ImageSpec(name, folder, parent, folder / requirements if requirements else None, dict(sources))
+    install_stage = layout.root / INSTALL_STAGE if requirements else None
+    if install_stage is not None and not install_stage.is_file():
+        raise ImageSpecError(f"{manifest}: requirements: needs the shared install stage {install_stage} (missing)")
+    return ImageSpec(name, folder, parent, folder / requirements if requirements else None, dict(sources),
+                     install_stage)
 
 
 def image_names(layout: Layout) -> list[str]:

@@ -24,13 +24,8 @@ from worksample.images.refs import rootfs_ref
 from worksample.images.specs import ImageSpecError, Layout, load_spec
 
 TEST_LABELS = {"worksample.test": "1"}
+# After the shared install stage (sandbox_images/install.Dockerfile), which the builder puts first.
 TINY_DOCKERFILE = """\
-ARG PARENT
-FROM ${PARENT} AS install
-USER root
-COPY wheels /tmp/wheels
-COPY requirements.txt /tmp/requirements.txt
-RUN /opt/venv/bin/pip install --no-index --find-links /tmp/wheels -r /tmp/requirements.txt
 FROM ${PARENT}
 COPY --from=install /opt/venv /opt/venv
 USER 1000
@@ -52,9 +47,10 @@ def docker_client():
 
 @pytest.fixture
 def tiny_root(tmp_path: Path) -> Layout:
-    """A temp images root with a copy of the real base and a tiny child `tinytest`."""
+    """A temp images root with a copy of the real base and install stage, and a tiny child `tinytest`."""
     root = tmp_path / "sandbox_images"
     shutil.copytree(REPO_ROOT / "sandbox_images" / "base", root / "base")
+    shutil.copy(REPO_ROOT / "sandbox_images" / "install.Dockerfile", root / "install.Dockerfile")
     tiny = root / "tinytest"
     tiny.mkdir()
     (tiny / "Dockerfile").write_text(TINY_DOCKERFILE)
@@ -231,6 +227,21 @@ def test_unpinned_requirement_is_an_error_naming_file_and_line(tiny_root):
     path.write_text("iniconfig==2.3.1\nnumpy>=2\n")
     with pytest.raises(ImageSpecError, match=f"{path}:2: 'numpy>=2' is not pinned"):
         load_spec(tiny_root, "tinytest").pins()
+
+
+def test_the_shared_install_stage_goes_first_and_into_the_tag(tiny_root):
+    stage = tiny_root.root / "install.Dockerfile"
+    spec = load_spec(tiny_root, "tinytest")
+    assert spec.dockerfile() == stage.read_bytes() + b"\n" + TINY_DOCKERFILE.encode()
+    assert load_spec(tiny_root, "base").dockerfile() == (tiny_root.root / "base" / "Dockerfile").read_bytes()
+    before, base = image_ref("tinytest", layout=tiny_root), image_ref("base", layout=tiny_root)
+    stage.write_text(stage.read_text() + "RUN true\n")
+    assert image_ref("tinytest", layout=tiny_root) != before  # the stage is an input of every image using it
+    assert image_ref("base", layout=tiny_root) == base  # the base has no requirements: not one of them
+    stage.unlink()
+    with pytest.raises(ImageSpecError, match=f"tinytest/image.toml: requirements: needs the shared install "
+                                             f"stage {stage} \\(missing\\)"):
+        load_spec(tiny_root, "tinytest")
 
 
 @pytest.mark.docker
