@@ -6,31 +6,26 @@ candidate's answers file is parsed line by line, each field bounded, never execu
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from worksample_grader import runfolder as rf
+from worksample_grader.calibration import read_calibration
+from worksample_grader.deliverables import read_deliverable
 from worksample_grader.prompts import message_text
+from worksample_grader.tasktools import load_module
 
 MAX_ANSWER_CHARS = 2000  # a longer "answer" is a dump, not an answer; it is cut before matching
 MAX_CITATIONS = 20
 
 
-def load_metrics():
-    """grader/metrics.py, loaded by path (the suite runs with --import-mode=importlib: no sys.path entry)."""
-    spec = importlib.util.spec_from_file_location("rag_repair_metrics", Path(__file__).with_name("metrics.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def metrics():
-    """The measures the checks and tools/calibrate.py share."""
-    return load_metrics()
+    """The measures the checks and tools/calibrate.py share: grader/metrics.py, loaded by path (the suite
+    runs with --import-mode=importlib: no sys.path entry)."""
+    return load_module("rag_repair_metrics", Path(__file__).with_name("metrics.py"))
 
 
 @pytest.fixture(scope="session")
@@ -55,22 +50,13 @@ def handbook_sentences(hidden_data: Path, metrics) -> set[str]:
 @pytest.fixture(scope="session")
 def calibration(hidden_data: Path) -> dict:
     """grader/data/calibration.json: the unfixed starter's level (0 points) and the reference's (full)."""
-    path = hidden_data / "calibration.json"
-    if not path.is_file():
-        pytest.fail(f"task authoring error: {path.name} is missing (run tools/calibrate.py)", pytrace=False)
-    return rf.read_json(path)
+    return read_calibration(hidden_data)
 
 
 @pytest.fixture(scope="session")
 def answer_file(outputs: Path) -> tuple[list[dict], list[str]]:
     """(records, problems) of outputs/answers.jsonl; fails the check if the file is missing or unreadable."""
-    path = outputs / "answers.jsonl"
-    if not path.is_file() or path.is_symlink():
-        pytest.fail("outputs/answers.jsonl was not produced", pytrace=False)
-    try:
-        text = rf.read_capped(path).decode("utf-8", "replace")
-    except rf.RunFolderError as exc:
-        pytest.fail(f"outputs/answers.jsonl: {exc}", pytrace=False)
+    text = read_deliverable(outputs, "answers.jsonl").decode("utf-8", "replace")
     records, problems = [], []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -111,9 +97,7 @@ def chat_texts(llm_bodies: dict[str, object], metrics) -> list[str]:
 def handbook_model(hidden_data: Path):
     """What the mock's models answer (grader/handbook_model.py, as the oracle uses it; both editions, as it
     knows them). The seed is not needed: where the model makes a value up, any wrong pick is allowed."""
-    spec = importlib.util.spec_from_file_location("rag_repair_handbook_model", Path(__file__).with_name("handbook_model.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module("rag_repair_handbook_model", Path(__file__).with_name("handbook_model.py"))
     keys, facts = [], []
     for edition in ("public", "holdout"):
         keys += rf.read_jsonl(hidden_data / f"{edition}_key.jsonl")

@@ -28,9 +28,10 @@ import re
 
 import pytest
 
+from worksample_grader.calibration import score_cost
 from worksample_grader.evidence import require
 from worksample_grader.prompts import words
-from worksample_grader.scoring import curve, falling
+from worksample_grader.scoring import curve
 
 SENT_GATE = 0.5  # share of hidden questions that must reach a chat prompt
 FROM_MODEL_GATE = 0.9  # share of answered questions whose answer states what the model replied
@@ -52,9 +53,14 @@ DEFECTS = {
 DEFECTS_MIN = 4
 
 
-def _curve(calibration: dict, what: str, value: float) -> tuple[float, str]:
+def _scale_on_curve(check, calibration: dict, what: str, value: float, measured: str) -> None:
+    """Scale `check` on the curve of `what` from the unfixed starter's level (no points) to the reference's
+    (full); `measured` says what `value` is. The check fails at or below the starter's level."""
     floor, full = float(calibration["floor"][what]), float(calibration["full"][what])
-    return curve(value, floor, full), f"(unfixed starter {floor:.3f} → 0 points, reference {full:.3f} → full)"
+    fraction = curve(value, floor, full)
+    message = f"{measured} (unfixed starter {floor:.3f} → 0 points, reference {full:.3f} → full)"
+    assert fraction > 0, f"{message}: no better than the unfixed starter"
+    check.scale(fraction, message)
 
 
 @pytest.mark.gate
@@ -112,29 +118,25 @@ def test_answers_from_model(model_scores, check):
 @pytest.mark.points(40)
 def test_answer_accuracy(answer_scores, calibration, check):
     """Answers state the handbook's value, on a curve from the unfixed starter to the reference"""
-    fraction, scale = _curve(calibration, "accuracy", answer_scores["accuracy"])
-    message = f"{answer_scores['accuracy']:.1%} of answerable questions answered right {scale}"
-    assert fraction > 0, f"{message}: no better than the unfixed starter"
-    check.scale(fraction, message)
+    accuracy = answer_scores["accuracy"]
+    _scale_on_curve(check, calibration, "accuracy", accuracy, f"{accuracy:.1%} of answerable questions answered right")
 
 
 @pytest.mark.points(15)
 def test_citation_precision(answer_scores, calibration, check):
     """Citations name the page that states the answer, on a curve from the unfixed starter to the reference"""
-    fraction, scale = _curve(calibration, "citation_precision", answer_scores["citation_precision"])
-    message = f"citation precision {answer_scores['citation_precision']:.3f} over answerable questions {scale}"
-    assert fraction > 0, f"{message}: no better than the unfixed starter"
-    check.scale(fraction, message)
+    precision = answer_scores["citation_precision"]
+    _scale_on_curve(check, calibration, "citation_precision", precision,
+                    f"citation precision {precision:.3f} over answerable questions")
 
 
 @pytest.mark.points(15)
 def test_gold_passage_in_prompt(prompt_scores, calibration, check):
     """Retrieval puts the passage that answers the question in the prompt (recall, on a curve)"""
     require(prompt_scores["sent"] > 0, "no hidden question reached the chat model")
-    fraction, scale = _curve(calibration, "recall", prompt_scores["recall"])
-    message = f"the gold passage was in the prompt for {prompt_scores['recall']:.1%} of answerable questions {scale}"
-    assert fraction > 0, f"{message}: no better than the unfixed starter"
-    check.scale(fraction, message)
+    recall = prompt_scores["recall"]
+    _scale_on_curve(check, calibration, "recall", recall,
+                    f"the gold passage was in the prompt for {recall:.1%} of answerable questions")
 
 
 @pytest.mark.points(10)
@@ -173,14 +175,8 @@ def test_cost_per_question(llm_log, keys, prompt_scores, calibration, check):
     """Cost per question against the reference's: full at ≤1.5×, none at ≥4×"""
     require(prompt_scores["sent"] >= COVERAGE, f"{prompt_scores['sent']:.0%} of questions reached the chat model "
                                                 f"(need {COVERAGE:.0%}), so cost per question means nothing")
-    spent = sum(c.cost_usd for c in llm_log.calls)
-    per_question = spent / len(keys)
-    reference = float(calibration["reference_cost_per_question_usd"])
-    ratio = per_question / reference
-    fraction = falling(ratio, COST_FULL_AT, COST_ZERO_AT)
-    message = f"${per_question:.6f} per question, {ratio:.2f}× the reference's ${reference:.6f} (total ${spent:.4f})"
-    assert fraction > 0, f"{message}: {COST_ZERO_AT:g}× or more"
-    check.scale(fraction, message)
+    score_cost(check, llm_log, len(keys), "question", float(calibration["reference_cost_per_question_usd"]),
+               COST_FULL_AT, COST_ZERO_AT)
 
 
 @pytest.mark.points(5)

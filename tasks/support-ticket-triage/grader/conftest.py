@@ -6,7 +6,6 @@ candidate's CSV is parsed, never executed.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import pytest
 
 from worksample_grader import pii
 from worksample_grader import runfolder as rf
+from worksample_grader.calibration import read_calibration
+from worksample_grader.deliverables import read_deliverable
 from worksample_grader.prompts import message_text, words
 
 PROBE_WORDS = 6  # a ticket "reached the API" when a run of this many of its words is in a prompt
@@ -36,13 +37,7 @@ def labels(hidden_data: Path) -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def triage(outputs: Path) -> tuple[list[str], list[dict]]:
     """(header, rows) of the candidate's outputs/triage.csv; fails the check if unreadable."""
-    path = outputs / "triage.csv"
-    if not path.is_file() or path.is_symlink():
-        pytest.fail("outputs/triage.csv was not produced", pytrace=False)
-    try:
-        return rf.read_csv_rows(path)
-    except rf.RunFolderError as exc:
-        pytest.fail(f"outputs/triage.csv: {exc}", pytrace=False)
+    return read_deliverable(outputs, "triage.csv", rf.read_csv_rows)
 
 
 @pytest.fixture(scope="session")
@@ -67,10 +62,7 @@ def holdout_pii(hidden_data: Path, holdout_tickets: dict[str, dict]) -> set[str]
 @pytest.fixture(scope="session")
 def calibration(hidden_data: Path) -> dict:
     """grader/data/calibration.json: the naive baseline's and the reference's measured levels (tools/calibrate.py)."""
-    path = hidden_data / "calibration.json"
-    if not path.is_file():
-        pytest.fail(f"task authoring error: {path.name} is missing (run tools/calibrate.py)", pytrace=False)
-    return json.loads(rf.read_capped(path))
+    return read_calibration(hidden_data)
 
 
 def _probes(ticket: dict) -> list[str]:

@@ -23,9 +23,10 @@ from collections import Counter
 import pytest
 
 from worksample_grader import pii
+from worksample_grader.calibration import score_cost
 from worksample_grader.evidence import require
 from worksample_grader.prompts import body_text, words
-from worksample_grader.scoring import curve, falling, macro_f1, weighted_accuracy
+from worksample_grader.scoring import curve, macro_f1, weighted_accuracy
 
 CATEGORIES = ("billing", "bug", "account_access", "feature_request", "outage", "security", "how_to")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -143,14 +144,8 @@ def test_cost_per_ticket(llm_log, holdout_tickets, tickets_sent, calibration, ch
     n = len(holdout_tickets)
     require(len(tickets_sent) >= COVERAGE * n,
             f"{len(tickets_sent)} of {n} tickets reached the LLM API (need {COVERAGE:.0%}), so cost per ticket means nothing")
-    spent = sum(c.cost_usd for c in llm_log.calls)
-    per_ticket = spent / n
-    reference = _level(calibration, "reference", "cost_per_ticket_usd")
-    ratio = per_ticket / reference
-    fraction = falling(ratio, COST_FULL_AT, COST_ZERO_AT)
-    message = f"${per_ticket:.6f} per ticket, {ratio:.2f}× the reference's ${reference:.6f} (total ${spent:.4f})"
-    assert fraction > 0, f"{message}: {COST_ZERO_AT:g}× or more"
-    check.scale(fraction, message)
+    score_cost(check, llm_log, n, "ticket", _level(calibration, "reference", "cost_per_ticket_usd"),
+               COST_FULL_AT, COST_ZERO_AT)
 
 
 @pytest.mark.points(3)
