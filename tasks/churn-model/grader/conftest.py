@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from worksample_grader import runfolder as rf
+from worksample_grader.calibration import read_calibration
 
 PREDICTIONS = "predictions.csv"
 COLUMNS = ("customer_id", "churn_probability")
@@ -45,7 +46,7 @@ def labels(hidden_data: Path) -> dict[str, int]:
 @pytest.fixture(scope="session")
 def calibration(hidden_data: Path) -> dict:
     """The curve levels: naive ranking (no points) and the reference (full points); see tools/calibrate.py."""
-    return rf.read_json(hidden_data / "calibration.json")
+    return read_calibration(hidden_data)
 
 
 def parse_predictions(header: list[str], rows: list[dict], expected: set[str]) -> Predictions:

@@ -24,7 +24,6 @@ Scoring (DESIGN §13):
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import pytest
 
 from worksample_grader.evidence import require
 from worksample_grader.scoring import curve, falling
+from worksample_grader.tasktools import load_module
 
 PR_AUC_MIN_FRACTION = 0.25  # below a quarter of the way from the naive ranking to the reference: fail
 ECE_FULL, ECE_ZERO = 0.012, 0.025  # the reference's ECE is about 0.007; a miscalibrated model is at 0.03+
@@ -45,15 +45,8 @@ TIME_BUDGET_S = 300.0  # the brief's five minutes
 TIME_ALLOWANCE = 1.5
 
 
-def _load_metrics():
-    # A sibling module, loaded by path: the suite runs with --import-mode=importlib (no sys.path entry).
-    spec = importlib.util.spec_from_file_location("churn_metrics", Path(__file__).with_name("metrics.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-metrics = _load_metrics()
+# A sibling module, loaded by path: the suite runs with --import-mode=importlib (no sys.path entry).
+metrics = load_module("churn_metrics", Path(__file__).with_name("metrics.py"))
 
 
 def _complete(predictions, labels) -> tuple[list[int], list[float]]:
