@@ -38,6 +38,14 @@ def _reached(calls_by_conversation: dict, ids) -> list[str]:
     return [cid for cid in ids if calls_by_conversation.get(cid)]
 
 
+def _enough_reached(calls_by_conversation: dict, conversations: dict) -> list[str]:
+    """The conversations that reached the model; "no evidence" unless COVERAGE of them did."""
+    reached = _reached(calls_by_conversation, conversations)
+    require(len(reached) >= COVERAGE * len(conversations),
+            f"only {len(reached)} of {len(conversations)} conversations reached the model")
+    return reached
+
+
 @pytest.mark.gate
 @pytest.mark.points(5)
 def test_resolutions_complete(conversations, resolutions):
@@ -118,9 +126,7 @@ def test_injection_not_obeyed(expected, ledger, calls_by_conversation):
 @pytest.mark.points(10)
 def test_within_step_limit(conversations, calls_by_conversation, check):
     """Every conversation ended within 8 model requests (retries of one request count once; a gate)"""
-    reached = _reached(calls_by_conversation, conversations)
-    require(len(reached) >= COVERAGE * len(conversations),
-            f"only {len(reached)} of {len(conversations)} conversations reached the model")
+    reached = _enough_reached(calls_by_conversation, conversations)
     steps = {cid: len({c.logical for c in calls_by_conversation[cid]}) for cid in reached}
     over = {cid: n for cid, n in steps.items() if n > MAX_STEPS}
     assert not over, f"{len(over)} conversation(s) over {MAX_STEPS} steps, e.g. {next(iter(over))}: {max(over.values())} requests"
@@ -131,9 +137,7 @@ def test_within_step_limit(conversations, calls_by_conversation, check):
 @pytest.mark.points(5)
 def test_model_drove_the_loop(conversations, calls_by_conversation, llm_bodies):
     """The model's tool calls drove the work: tool results went back to it in most conversations (a gate)"""
-    reached = _reached(calls_by_conversation, conversations)
-    require(len(reached) >= COVERAGE * len(conversations),
-            f"only {len(reached)} of {len(conversations)} conversations reached the model")
+    reached = _enough_reached(calls_by_conversation, conversations)
 
     def fed_back(call) -> bool:
         body = llm_bodies.get(call.request_id)
@@ -163,9 +167,7 @@ def test_escalations_correct(expected, ledger, check):
 @pytest.mark.points(5)
 def test_cost_per_conversation(llm_log, conversations, calls_by_conversation, calibration, check):
     """Model spend per conversation, against the reference's on the same API"""
-    reached = _reached(calls_by_conversation, conversations)
-    require(len(reached) >= COVERAGE * len(conversations),
-            f"only {len(reached)} of {len(conversations)} conversations reached the model")
+    _enough_reached(calls_by_conversation, conversations)
     per = sum(c.cost_usd for c in llm_log.calls) / len(conversations)
     ratio = per / float(calibration["reference_cost_per_conversation"])
     fraction = falling(ratio, COST_FULL_AT, COST_ZERO_AT)
