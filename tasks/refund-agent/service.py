@@ -100,12 +100,9 @@ def route(method: str, path: str, body: object, key: str | None) -> tuple[int, d
 
 async def app(scope, receive, send):
     """The ASGI entry point."""
-    raw = b""
-    while True:
-        message = await receive()
-        raw += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    # The mock reads a request's body whole (size-capped) before it calls the service and hands it over in
+    # one message (worksample.mockllm.service.ServiceServer), so one receive() is the whole body.
+    raw = (await receive()).get("body", b"")
     try:
         body = json.loads(raw) if raw else None
     except ValueError:
