@@ -44,7 +44,7 @@ def test_mockllm_imports_only_stdlib_requirements_and_itself() -> None:
     sdk = shipped_sdk_modules()
     assert "worksample_grader.logical" in sdk
     bad = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         for module in imported_modules(path):
             top = module.split(".")[0]
             if top == "worksample":
