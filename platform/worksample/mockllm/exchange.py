@@ -41,7 +41,7 @@ class Exchange:
 def call_record(ex: Exchange) -> dict:
     """The call-log line of `ex`: the DESIGN §6 fields, then the mock's extra fields.
 
-    Extra fields: `logical_hash` (the normalised question, see logical.py),
+    Extra fields: `logical_hash` (the normalised question, see worksample_grader.logical),
     `paid_index` (the request's place among those that reached the fault
     draw), `charged_tokens` (tokens charged to the key's rate-limit buckets;
     null when not admitted), which a restarted mock replays to recover its

@@ -3,7 +3,7 @@
 Every decision comes from an rng keyed on (seed, attempt, logical hash) and a
 purpose label (the oracle's: on (seed, logical hash) alone, so a question's
 answer is the same whichever attempt gets through): the logical hash is the question the request asks
-(logical.py), the attempt how many times that question reached the fault
+(worksample_grader.logical), the attempt how many times that question reached the fault
 draw before (`Attempts`). So a request's fault, latency and content do not
 depend on when it arrived or what other requests did meanwhile: a client
 that sends the same questions concurrently, in whatever order they happen

@@ -19,7 +19,7 @@ point; the task validator reuses it. Beyond the DESIGN §6 example:
   took before the first call (grading profiles).
 - scheduled_faults: faults at fixed places, so every run that makes enough
   calls meets each kind (grading profiles). `at` counts *distinct questions*
-  (logical requests, logical.py) among paid requests (chat completions and
+  (logical requests, worksample_grader.logical) among paid requests (chat completions and
   embeddings that get past validation, quota and rate limits: where a fault
   is drawn; never models.list), 0-based, since the first mock started on the
   log dir; the fault goes to the first attempt of that question, so retries,
