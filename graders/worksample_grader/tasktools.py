@@ -12,7 +12,7 @@ A source may include a shared fragment with a line `# include: FILE` (FILE besid
 source), so that a cell the starter and the reference must share (the data loading, say)
 is written once and cannot drift between them.
 
-Also here, for the same tools and the tests that check them: `load_module`, which
+Also here, for the same tools, the task suites and the tests: `load_module`, which
 loads a module by path under a name of its own (the tools of two tasks have modules
 of the same names, and a plain import would take whichever came first).
 Standard library only, like the rest of this package.

@@ -6,6 +6,9 @@ may define `state()` returning its state as JSON. It is loaded when the mock
 starts, so its state is fresh per run (per mock process). `ServiceServer`
 wraps it:
 
+- the request body is read whole first (capped; over the cap the call gets
+  413 and never reaches the service), so the service's first `receive()`
+  returns all of it in one `http.request` message (`more_body` false);
 - every call gets one line in `service.jsonl` beside the mock's call log,
   written before the response's last byte (method, path, query, status,
   fault, latency, the Idempotency-Key header, request and response bodies
