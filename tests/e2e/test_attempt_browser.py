@@ -50,6 +50,8 @@ def test_invite_to_submit(make_platform):
     admin = platform.admin_token()
     with browser_page("invite-to-submit") as page:
         start_from_invite(page, platform, slug, admin)
+        # Submit is offered once the workspace answers (disabled while the Start waits in line or boots).
+        expect(page.locator("#submit")).to_be_enabled(timeout=120_000)
         lab = page.frame_locator("#lab")
         lab.get_by_text("probe.ipynb", exact=True).dblclick(timeout=90_000)
         cell = lab.locator(".jp-Notebook .jp-CodeCell").first

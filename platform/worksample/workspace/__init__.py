@@ -26,6 +26,11 @@ class AttemptClosed(Conflict):
     """The attempt has ended (submitted, expired or revoked); the message says which."""
 
 
+class AttemptNotStarted(Conflict):
+    """The candidate pressed Submit before their workspace first answered: their clock has not started and
+    there is nothing of theirs to hand in yet (409). The deadline still hands in whatever there is."""
+
+
 class AttemptElsewhere(DomainError):
     """The attempt is pinned to another host (its pod and workspace are there): only an API on that host can
     proxy or submit it (421; the message names the host). W, issue 17."""

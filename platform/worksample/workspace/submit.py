@@ -22,7 +22,7 @@ from worksample.config import get_settings
 from worksample.db import Attempt, Submission, session_scope
 from worksample.db.models import AttemptStatus, SubmissionStatus, new_id, utcnow
 from worksample.errors import DockerUnavailable, RedisUnavailable
-from worksample.workspace import AttemptClosed, AttemptNotFound, activity
+from worksample.workspace import AttemptClosed, AttemptNotFound, AttemptNotStarted, activity
 from worksample.workspace.access import check_host
 from worksample.workspace.pods import attempt_dir, attempt_lock, stop_pod, unmount_workspace
 from worksample.workspace.snapshot import snapshot_workspace
@@ -35,8 +35,9 @@ SAVE_GRACE_S = 2.0
 def submit_attempt(attempt_id: str, reason: str = "candidate") -> str:
     """Submit the attempt and return the submission id; submitting again returns the same id.
 
-    `reason` is `candidate` (Submit pressed) or `deadline`. Raises AttemptNotFound, and
-    AttemptClosed for a revoked attempt (withdrawn work is never handed in).
+    `reason` is `candidate` (Submit pressed) or `deadline`. Raises AttemptNotFound, AttemptClosed for a
+    revoked attempt (withdrawn work is never handed in), and AttemptNotStarted for a candidate's Submit
+    before the attempt's workspace first answered.
     """
     with attempt_lock(attempt_id):
         with session_scope() as db:
@@ -49,6 +50,10 @@ def submit_attempt(attempt_id: str, reason: str = "candidate") -> str:
             if row.status is AttemptStatus.revoked:
                 raise AttemptClosed(f"attempt {attempt_id} was revoked: there is nothing to submit")
             check_host(attempt_id, row.host)  # the workspace is on its host: a snapshot here would be empty
+            if reason == "candidate" and row.status is AttemptStatus.running and row.pod_id is None:
+                # Still in the start queue or starting: a Submit now would hand in an empty workspace for good.
+                raise AttemptNotStarted("your workspace is still starting and your clock has not started: "
+                                        "there is nothing to submit yet")
             task_id, deadline = row.invitation.task_id, row.deadline
         _stop(attempt_id)
         submission_id = new_id()

@@ -78,3 +78,25 @@ def test_the_brief_is_in_the_candidates_workspace(data_dir, tmp_path):
     seed_starter("attempt-readme-test", task, workspace)
     assert (workspace / "README.md").read_text() == (task_dir / "README.md").read_text()
     assert (workspace / task.workspace.entrypoint).is_file()
+
+
+@pytest.mark.timeout(60)
+def test_submit_waits_until_the_workspace_is_ready(app_client):
+    # A Submit pressed while the Start waits in line would hand in an empty workspace for good.
+    from sqlalchemy import select
+
+    from worksample.db import Attempt, Submission, session_scope
+    from worksample.workspace.access import ATTEMPT_COOKIE, attempt_cookie_value
+
+    attempt_id = _attempt()  # its clock has not started: no workspace has answered yet
+    app_client.cookies.set(ATTEMPT_COOKIE, attempt_cookie_value(attempt_id))
+    refused = app_client.post(f"/api/v1/attempts/{attempt_id}/submit")
+    assert refused.status_code == 409 and "still starting" in refused.json()["detail"], refused.text
+    with session_scope() as db:
+        assert db.get(Attempt, attempt_id).status.value == "running"
+        assert db.scalar(select(Submission.id).where(Submission.attempt_id == attempt_id)) is None
+    topbar = app_client.get(f"/w/{attempt_id}/").text.split('id="topbar"')[1].split("</header>")[0]
+    button = re.search(r'<button[^>]*id="submit"[^>]*>', topbar).group(0)
+    assert "disabled" in button and "once your workspace is ready" in button
+    script = app_client.get("/static/ws/workspace.js").text
+    assert "submitButton.disabled = !clockStarted" in script  # enabled by the page's poll once it is ready

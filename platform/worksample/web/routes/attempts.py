@@ -136,7 +136,11 @@ async def state(attempt_id: str, request: Request) -> dict:
 
 @router.post("/{attempt_id}/submit", status_code=202)
 async def submit(attempt_id: str, request: Request) -> dict:
-    """Hand the work in now; returns the submission id (the same one if already submitted)."""
+    """Hand the work in now; returns the submission id (the same one if already submitted).
+
+    409 for a revoked attempt, and while the attempt's workspace has not yet answered (in the start queue or
+    starting: the clock has not started and there is nothing to hand in; the deadline still hands it in).
+    """
     require_attempt_cookie(request, attempt_id)
     try:
         submission_id = await run_in_threadpool(submit_attempt, attempt_id, "candidate")

@@ -18,6 +18,7 @@
   var clock = document.getElementById("countdown");
   var warning = document.getElementById("warning");
   var saveState = document.getElementById("save-state");
+  var submitButton = document.getElementById("submit");
   var stateUrl = "/api/v1/attempts/" + attempt;
 
   function now() { return Date.now() / 1000 + offset; }
@@ -34,6 +35,9 @@
   }
 
   function tick() {
+    // Nothing to hand in before the workspace first answers (the API refuses it too).
+    submitButton.disabled = !clockStarted;
+    submitButton.title = clockStarted ? "" : "You can submit once your workspace is ready";
     if (!clockStarted) {
       clock.textContent = hms(Math.max(0, Math.floor(timeLimit)));
       clock.title = "Your clock starts when your workspace is ready";
@@ -126,7 +130,7 @@
   }
 
   var dialog = document.getElementById("confirm");
-  document.getElementById("submit").addEventListener("click", function () { dialog.showModal(); });
+  submitButton.addEventListener("click", function () { dialog.showModal(); });
   document.getElementById("confirm-no").addEventListener("click", function () { dialog.close(); });
   document.getElementById("confirm-yes").addEventListener("click", submit);
   tick();
