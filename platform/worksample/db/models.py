@@ -131,6 +131,12 @@ class Attempt(Base):
 
     invitation: Mapped[Invitation] = relationship()
 
+    @property
+    def clock_started(self) -> bool:
+        """False while a running attempt's first workspace is still being brought up (no pod has answered):
+        its clock starts when one does (`worksample.workspace.attempts.ensure_attempt_pod`)."""
+        return self.pod_id is not None or self.status is not AttemptStatus.running
+
 
 class Submission(Base):
     """Work handed in: a row plus artifacts on disk, written before it is queued."""

@@ -119,7 +119,8 @@ def queue_grading(submission_id: str) -> str:
     """Enqueue the grading of a stored submission with its task's job timeout (the ladder's `job`); the job id."""
     from worksample.jobs.grading import enqueue_grading
 
-    ladder = grading_ladder(submissions.grading_timeout_s(submission_id), runs=submissions.grading_runs(submission_id))
+    run_s, runs = submissions.grading_limits(submission_id)
+    ladder = grading_ladder(run_s, runs=runs)
     return enqueue_grading(submission_id, job_timeout=ladder.job)
 
 

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from worksample.grading.suite import GRADERS_ROOT
+from worksample_grader import runfolder as rf
 
 REPORT_SCHEMA = "worksample-report/1"
 TIMELINE_CAP = 5000
@@ -63,7 +64,7 @@ def llm_block(calls_path: Path) -> tuple[dict, list[list]]:
     if not calls_path.is_file():
         log = llmlog.CallLog([])
     else:
-        log = llmlog.load(calls_path, bodies=llmlog.load_bodies(calls_path.with_name("bodies.jsonl")))
+        log = llmlog.load(calls_path, bodies=llmlog.load_bodies(calls_path.with_name(rf.BODIES_FILE)))
     calls = sorted(log.calls, key=lambda c: c.ts)
     t0 = calls[0].ts if calls else 0.0
     seen: set[tuple] = set()
@@ -84,7 +85,7 @@ def build_report(*, submission_id: str, task: dict, task_dir: Path, result: dict
     max_score = round(sum(c["max_points"] for c in checks), 3)
     threshold = float(task.get("grading", {}).get("pass_threshold", 100))
     gates_failed = [c["id"] for c in checks if c["gate"] and c["status"] != "pass"]
-    llm, timeline = llm_block(run_dir / "mock" / "calls.jsonl")
+    llm, timeline = llm_block(run_dir / rf.MOCK_DIR / rf.CALLS_FILE)
     return {
         "schema": REPORT_SCHEMA,
         "submission_id": submission_id,

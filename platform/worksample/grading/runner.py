@@ -35,6 +35,7 @@ from worksample.grading.suite import SuitePaths, resolve_suites
 from worksample.sandbox.kernel import DropCounter
 from worksample.sandbox.spec import GRADER_UID, GraderSpec, Limits, MockSpec, Mount, PodSpec
 from worksample.timeouts import CELL_S, GRADER_S, grading_ladder
+from worksample_grader import runfolder as rf  # the run folder's names: the grading SDK reads what this writes
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ GRADER_TIMEOUT = GRADER_S
 KERNEL_READY_TIMEOUT = 60.0
 READY_FLAG = ".ready"
 SKIP_COPY_IN = {"data", "outputs"}  # hold-out data is mounted; outputs must come from this run
-RERUN_DIR = "rerun"  # the second run's folder inside the run folder (the grading SDK's runfolder.RERUN_DIR)
 
 
 class GraderFailed(WorksampleError):
@@ -142,7 +142,7 @@ def grade_workspace(inp: GradingInput) -> GradingOutcome:
         record, nb = _run_entrypoint(pod, inp, task)
         _collect(pod, run_dir, nb, record, task, inp.task_dir)
         clock["collected"] = time.monotonic()
-        second = _rerun(inp, task, spec, run_dir / RERUN_DIR, record, nb) if task.grading.rerun else None
+        second = _rerun(inp, task, spec, run_dir / rf.RERUN_DIR, record, nb) if task.grading.rerun else None
         clock["rerun"] = time.monotonic()
         result = _run_grader(pod, run_dir, result_dir)
         clock["graded"] = time.monotonic()
@@ -167,7 +167,7 @@ def _require_images(task) -> None:
 def _prepare_dirs(work_dir: Path, suites: SuitePaths) -> tuple[Path, Path, Path]:
     """1. The run folder (grader reads), the result dir (only the grader writes), the suites root."""
     run_dir, result_dir, suites_dir = work_dir / "run", work_dir / "result", work_dir / "suites"
-    for path in (run_dir / "mock", result_dir, suites_dir / "task"):
+    for path in (run_dir / rf.MOCK_DIR, result_dir, suites_dir / "task"):
         path.mkdir(parents=True, exist_ok=True)
     for extra in suites.included:
         (suites_dir / extra.name).mkdir(exist_ok=True)
@@ -270,15 +270,15 @@ def _rerun(inp: GradingInput, task, spec: PodSpec, dest: Path, first: nbrun.RunR
     or had no notebook to run; then `dest/run.json` says `skipped`. Everything the notebook does is the
     candidate's outcome, as in the first run; a pod or engine fault raises, as for the first.
     """
-    (dest / "mock").mkdir(parents=True)
-    for path in (dest, dest / "mock"):
+    (dest / rf.MOCK_DIR).mkdir(parents=True)
+    for path in (dest, dest / rf.MOCK_DIR):
         path.chmod(0o755)
     if first_nb is None or first.status == nbrun.RunStatus.timeout:
         why = "had no notebook to run" if first_nb is None else "timed out"
         skipped = {"status": "skipped", "duration_s": 0.0, "cells": 0, "output_truncated": False,
                    "errors": [f"the first run {why}: the notebook was not run a second time"]}
-        (dest / "run.json").write_text(json.dumps(skipped))
-        (dest / "run.json").chmod(0o644)
+        (dest / rf.RUN_FILE).write_text(json.dumps(skipped))
+        (dest / rf.RUN_FILE).chmod(0o644)
         return None
     single = grading_ladder(task.grading.timeout.total_seconds()).pod_kill  # this pod holds one run
     pod = sandbox.create_pod(replace(spec, grader=None, timeout=single,
@@ -340,21 +340,21 @@ def _collect(pod, run_dir: Path, nb, record: nbrun.RunRecord, task, task_dir: Pa
     """5. Copy out outputs/ and the mock's log; write the notebook, run record, task and profile."""
     backend = sandbox.default_backend()
     try:
-        skipped = backend.copy_out(pod, "/workspace/outputs", run_dir / "outputs", max_bytes=COPY_OUT_CAP)
+        skipped = backend.copy_out(pod, "/workspace/outputs", run_dir / rf.OUTPUTS_DIR, max_bytes=COPY_OUT_CAP)
     except WorksampleError as exc:  # the candidate removed or replaced outputs/: nothing to grade there
         skipped = [f"outputs: {exc}"]
     if skipped:
         record.errors.append(f"not copied out (links, special files or over the size cap): {', '.join(skipped[:5])}")
-    _snapshot_mock_log(pod, run_dir / "mock")
+    _snapshot_mock_log(pod, run_dir / rf.MOCK_DIR)
     if nb is not None:
         import nbformat
 
-        nbformat.write(nb, run_dir / "notebook.ipynb")
-    (run_dir / "run.json").write_text(json.dumps(record.public()))
-    (run_dir / "task.json").write_text(json.dumps(task.model_dump(mode="json")))
+        nbformat.write(nb, run_dir / rf.NOTEBOOK_FILE)
+    (run_dir / rf.RUN_FILE).write_text(json.dumps(record.public()))
+    (run_dir / rf.TASK_FILE).write_text(json.dumps(task.model_dump(mode="json")))
     profile = task.mock_llm.grading_profile if task.mock_llm else None
     data = yaml.safe_load((task_dir / str(profile)).read_text()) if profile else {}
-    (run_dir / "profile.json").write_text(json.dumps(data, default=str))
+    (run_dir / rf.PROFILE_FILE).write_text(json.dumps(data, default=str))
     for path in run_dir.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
 
@@ -366,7 +366,8 @@ def _snapshot_mock_log(pod, dest: Path) -> None:
     written by the mock container alone, into a dir the workload never mounts.
     """
     source = pod.mock_log_dir or pod.dir / "mock" / "log"
-    for name in ("calls.jsonl", "bodies.jsonl", "service.jsonl", "service_state.json"):
+    # The mock writes these under the names the run folder keeps them by.
+    for name in (rf.CALLS_FILE, rf.BODIES_FILE, rf.SERVICE_LOG_FILE, rf.SERVICE_STATE_FILE):
         path = source / name
         if path.is_file() and not path.is_symlink():
             with path.open("rb") as src, (dest / name).open("wb") as out:

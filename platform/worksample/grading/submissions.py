@@ -178,28 +178,18 @@ def register_task(folder: Path) -> Task:
     return sync_folder(folder)
 
 
-def _grading_spec(submission_id: str) -> dict:
-    """The `grading` block of the submission's task as stored in its row; NotFound if no submission."""
+def grading_limits(submission_id: str) -> tuple[float, int]:
+    """(grading.timeout in seconds, runs per grading: 2 with grading.rerun, else 1) of the submission's task as
+    stored in its row, read once; NotFound if no submission."""
+    from worksample.catalog.spec import parse_duration
     from worksample.errors import NotFound
 
     with session_scope() as db:
         sub = db.get(Submission, submission_id)
         if sub is None:
             raise NotFound(f"no submission {submission_id}")
-        spec = db.get(Task, sub.task_id).spec or {}
-    return spec.get("grading") or {}
-
-
-def grading_timeout_s(submission_id: str) -> float:
-    """The grading.timeout (seconds) of the submission's task as stored in its row; NotFound if no submission."""
-    from worksample.catalog.spec import parse_duration
-
-    return parse_duration(_grading_spec(submission_id).get("timeout", "15m")).total_seconds()
-
-
-def grading_runs(submission_id: str) -> int:
-    """How many times grading runs the submission's notebook: 2 when its task sets grading.rerun, else 1."""
-    return 2 if _grading_spec(submission_id).get("rerun") is True else 1
+        grading = (db.get(Task, sub.task_id).spec or {}).get("grading") or {}
+    return parse_duration(grading.get("timeout", "15m")).total_seconds(), 2 if grading.get("rerun") is True else 1
 
 
 def create_submission(task: Task, artifacts: Path, submission_id: str | None = None) -> str:

@@ -37,6 +37,12 @@ class Exchange:
     logged: bool = False
     receive: object = None
 
+    @property
+    def question(self) -> str:
+        """The question this request asks: its logical hash, else (a body that could not be normalised) its
+        request hash. Attempts, ranks, scheduled faults, holds and answers are all keyed by it."""
+        return self.logical_hash or self.request_hash
+
 
 def call_record(ex: Exchange) -> dict:
     """The call-log line of `ex`: the DESIGN §6 fields, then the mock's extra fields.

@@ -205,9 +205,9 @@ class MockServer:
         storm = self.gate.admit(ex.key_hash, req.model, ex.prompt_tokens + ex.reserved_tokens)
         ex.charged_tokens = ex.prompt_tokens + ex.reserved_tokens
         ex.paid_index, self.paid = self.paid, self.paid + 1
-        ex.attempt, ex.rank = self.attempts.next(ex.logical_hash or ex.request_hash)
+        ex.attempt, ex.rank = self.attempts.next(ex.question)
         if ex.rank is not None:
-            self._ranked(ex.logical_hash or ex.request_hash, ex.rank, ex.ts)
+            self._ranked(ex.question, ex.rank, ex.ts)
         draw = self._draw(ex, req, chat)
         ex.fault = draw.fault
         if await self.out.transport_fault(ex, send, draw):
@@ -225,7 +225,7 @@ class MockServer:
     def _draw(self, ex: Exchange, req, chat: bool) -> Draw:
         """The fault and latency of a paid request: a scheduled outage (wall-clock or of this question), else a
         scheduled fault (first attempts only), else the random draw of (question, attempt)."""
-        question = ex.logical_hash or ex.request_hash
+        question = ex.question
         draw = self.plan.draw(ex.attempt, question, chat=chat, stream=ex.stream)
         now = time.time()
         # A rank-opened outage incident opens at this very question (the gate admitted it just before).
@@ -262,7 +262,7 @@ class MockServer:
         Before the rate limits and the fault draw: it is no attempt of its question, so however often a
         client retries too early, the answer it finally gets is the same.
         """
-        question = ex.logical_hash or ex.request_hash
+        question = ex.question
         wait = self.schedule.holding(question, ex.ts)
         if wait is not None:
             self.schedule.hold(question, ex.ts, wait)
@@ -270,7 +270,7 @@ class MockServer:
 
     def _rng(self, ex: Exchange, purpose: str):
         """The seeded rng of this (question, attempt) for `purpose`: the same whatever the arrival order."""
-        return rng_for(self.seed, ex.attempt or 0, ex.logical_hash or ex.request_hash, purpose)
+        return rng_for(self.seed, ex.attempt or 0, ex.question, purpose)
 
     def _model(self, model_id: str, chat: bool) -> ModelSpec:
         spec = self.models.get(model_id)
@@ -288,7 +288,7 @@ class MockServer:
             tool_choice=req.tool_choice, max_tokens=req.max_tokens, index=ex.index, request_hash=ex.request_hash,
             # The question alone decides the answer, not the attempt: whichever of its attempts gets through
             # (that can depend on which thread arrived first, or how often a client retried) says the same.
-            rng=rng_for(self.seed, 0, ex.logical_hash or ex.request_hash, "oracle"),
+            rng=rng_for(self.seed, 0, ex.question, "oracle"),
         )
         try:
             answer = check_answer(self.oracle(oracle_req))

@@ -15,6 +15,7 @@ from worksample.review import reviews, timeline
 from worksample.review.rows import CandidateRow, Stage, TaskInfo, load_rows
 from worksample.db.models import Role
 from worksample.review.viewer import Viewer
+from worksample_grader import runfolder as rf
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -24,7 +25,7 @@ def _aware(value: datetime | None) -> datetime | None:
 def budget_of(run_dir: Path) -> float | None:
     """The grading profile's LLM budget (for the report's cost chart), if recorded."""
     try:
-        value = json.loads((run_dir / "profile.json").read_text()).get("budget_usd")
+        value = json.loads((run_dir / rf.PROFILE_FILE).read_text()).get("budget_usd")
         return float(value) if value is not None else None
     except (OSError, ValueError, TypeError, AttributeError):
         return None

@@ -128,7 +128,7 @@ def ensure_attempt_pod(attempt_id: str, cold: bool = True, queued_s: float = 0.0
             if row.status is not AttemptStatus.running or row.deadline <= utcnow():
                 raise AttemptClosed(f"attempt {attempt_id} is closed ({row.status.value})")
             check_host(attempt_id, row.host)
-            task_row, deadline, first = row.invitation.task, row.deadline, row.pod_id is None
+            task_row, deadline, first = row.invitation.task, row.deadline, not row.clock_started
         began = time.monotonic()
         jupyter, how = ensure_pod(attempt_id, _task_spec(task_row.path, task_row.version, task_row), deadline,
                                   cold=cold)
@@ -199,7 +199,7 @@ def get_attempt(attempt_id: str) -> AttemptView:
                            started_at=row.started_at, deadline=row.deadline,
                            submitted_at=row.submitted_at, submission_id=sub,
                            last_save_ts=saves[-1] if saves else None,
-                           clock_started=row.pod_id is not None or row.status is not AttemptStatus.running)
+                           clock_started=row.clock_started)
 
 
 def attempt_open(attempt_id: str) -> bool:

@@ -50,7 +50,7 @@ def submit_attempt(attempt_id: str, reason: str = "candidate") -> str:
             if row.status is AttemptStatus.revoked:
                 raise AttemptClosed(f"attempt {attempt_id} was revoked: there is nothing to submit")
             check_host(attempt_id, row.host)  # the workspace is on its host: a snapshot here would be empty
-            if reason == "candidate" and row.status is AttemptStatus.running and row.pod_id is None:
+            if reason == "candidate" and not row.clock_started:
                 # Still in the start queue or starting: a Submit now would hand in an empty workspace for good.
                 raise AttemptNotStarted("your workspace is still starting and your clock has not started: "
                                         "there is nothing to submit yet")

@@ -20,6 +20,7 @@ from worksample.grading import render as draw
 from worksample.review.markdown import render_markdown
 from worksample.web.deps import Staff, require_staff
 from worksample.web.render import secure_headers
+from worksample_grader import runfolder as rf
 
 NOTEBOOK_CAP = 32 * 1024**2
 
@@ -31,7 +32,7 @@ def notebook_document(submission_id: str, version: int | None, page: int = 1) ->
     report = submissions.latest_report(submission_id, version)
     if report is None:
         return None
-    path = Path(report.body.get("run_dir") or "/nonexistent") / "notebook.ipynb"
+    path = Path(report.body.get("run_dir") or "/nonexistent") / rf.NOTEBOOK_FILE
     if path.is_symlink() or not path.is_file() or path.stat().st_size > NOTEBOOK_CAP:
         return draw.notebook_html({}, markdown=render_markdown)
     try:
